@@ -1,0 +1,112 @@
+"""The `powerpack-mcp` command: arguments and environment -> settings -> server -> transport."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import __version__
+from .settings import ConfigError, Settings
+
+logger = logging.getLogger("powerpack_mcp")
+
+_ENV_NAMES = {
+    "auth_id": "PLIVO_AUTH_ID",
+    "auth_token": "PLIVO_AUTH_TOKEN",
+    "api_url": "PLIVO_API_URL",
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="powerpack-mcp",
+        description=(
+            "MCP server for Plivo Powerpacks (stdio). Credentials come from the environment: "
+            "PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN. Every flag has a POWERPACK_MCP_* twin."
+        ),
+    )
+    p.add_argument("--version", action="version", version=f"powerpack-mcp {__version__}")
+    p.add_argument(
+        "--sandbox",
+        action="store_const",
+        const=True,
+        help="run against the built-in Plivo emulator with demo data (no account needed)",
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_const",
+        const=True,
+        help="serve only tools that read; refuse every change (POWERPACK_MCP_READ_ONLY)",
+    )
+    p.add_argument(
+        "--tools",
+        metavar="A,B,C",
+        help="serve only these tools, comma-separated (POWERPACK_MCP_TOOLS)",
+    )
+    p.add_argument(
+        "--confirm",
+        choices=["elicit", "token"],
+        help="how a person confirms unrenting numbers (POWERPACK_MCP_CONFIRM; default elicit)",
+    )
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level for stderr (POWERPACK_MCP_LOG_LEVEL; default INFO)",
+    )
+    return p
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    flags = {
+        "sandbox": args.sandbox,
+        "read_only": args.read_only,
+        "tools": args.tools,
+        "confirm": args.confirm,
+        "log_level": args.log_level,
+    }
+    overrides: dict[str, Any] = {key: value for key, value in flags.items() if value is not None}
+    return Settings(**overrides)
+
+
+def _describe(exc: ValidationError) -> str:
+    """One line per problem, named by its variable, never echoing the value."""
+    problems = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        name = _ENV_NAMES.get(field, f"POWERPACK_MCP_{field.upper()}")
+        problems.append(f"{name}: {error['msg']}")
+    return "; ".join(problems)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings(args)
+        from .logs import configure_logging
+        from .server import build_server
+
+        configure_logging(settings)
+        server = build_server(settings)
+    except ValidationError as exc:
+        print(f"powerpack-mcp: invalid configuration: {_describe(exc)}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"powerpack-mcp: {exc}", file=sys.stderr)
+        return 2
+    if settings.sandbox:
+        logger.warning(
+            "sandbox mode: serving the built-in Plivo emulator with demo data; "
+            "nothing reaches Plivo"
+        )
+    server.run()
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())

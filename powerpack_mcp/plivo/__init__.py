@@ -1,0 +1,33 @@
+"""A small async client for Plivo's Powerpack and number-pool APIs."""
+
+from .client import Credentials, PlivoClient, PowerpackNotFound, looks_like_uuid, open_client
+from .errors import (
+    AuthenticationFailed,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    PlivoError,
+    RateLimited,
+    UpstreamUnavailable,
+)
+from .models import NumberPriority, PoolNumber, Powerpack, Priority, Shortcode
+
+__all__ = [
+    "AuthenticationFailed",
+    "Credentials",
+    "Forbidden",
+    "InvalidRequest",
+    "NotFound",
+    "NumberPriority",
+    "PlivoClient",
+    "PlivoError",
+    "PoolNumber",
+    "Powerpack",
+    "PowerpackNotFound",
+    "Priority",
+    "RateLimited",
+    "Shortcode",
+    "UpstreamUnavailable",
+    "looks_like_uuid",
+    "open_client",
+]

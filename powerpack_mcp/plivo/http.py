@@ -1,0 +1,200 @@
+"""One request to Plivo: send it, bound it in time, and turn the answer into data or a typed error.
+
+Retries live here too, because whether a request may be repeated depends on what it is:
+a GET is safe to repeat; a POST or DELETE is repeated only when it provably never left this
+machine (the connection was never made), so a retry can never create a Powerpack twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import anyio
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential_jitter,
+)
+
+from .errors import (
+    AuthenticationFailed,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    PlivoError,
+    RateLimited,
+    UpstreamUnavailable,
+)
+
+logger = logging.getLogger("powerpack_mcp.plivo")
+
+#: The longest Retry-After we are willing to sleep through inside one tool call.
+RETRY_AFTER_CAP = 10.0
+MAX_ATTEMPTS = 4
+#: Upstream text (error messages) is data; keep it short so it cannot flood an answer.
+MAX_DETAIL = 300
+_TRANSIENT_STATUSES = frozenset({502, 503, 504})
+
+
+class NotSent(UpstreamUnavailable):
+    """The connection was never made: the request provably did not reach Plivo."""
+
+
+class Transient(UpstreamUnavailable):
+    """A failure that a GET may simply try again (502/503/504, timeout, dropped connection)."""
+
+
+def _retryable(method: str, exc: BaseException) -> bool:
+    if isinstance(exc, NotSent):
+        return True
+    return method == "GET" and isinstance(exc, RateLimited | Transient)
+
+
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+        return exc.retry_after
+    return _backoff(state)
+
+
+_backoff = wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.2)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Parse a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def error_detail(response: httpx.Response) -> str:
+    """Plivo's `error` text (a string or a field -> message mapping), bounded."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    raw = body.get("error") if isinstance(body, dict) else None
+    if isinstance(raw, Mapping):
+        text = "; ".join(f"{key}: {value}" for key, value in raw.items())
+    elif raw:
+        text = str(raw)
+    else:
+        text = f"HTTP {response.status_code}"
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
+
+
+def raise_for_status(response: httpx.Response, *, method: str, what: str) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    if status == 401:
+        raise AuthenticationFailed()
+    if status == 403:
+        raise Forbidden(error_detail(response))
+    if status == 404:
+        raise NotFound(what)
+    if status == 429:
+        raise RateLimited(retry_after_seconds(response.headers.get("Retry-After")))
+    if status >= 500:
+        error = Transient if status in _TRANSIENT_STATUSES else UpstreamUnavailable
+        raise error(f"HTTP {status}", may_have_applied=method != "GET")
+    raise InvalidRequest(error_detail(response), status)
+
+
+def decode(response: httpx.Response, *, method: str) -> Any:
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise UpstreamUnavailable(
+            "it sent an unreadable answer", may_have_applied=method != "GET"
+        ) from None
+
+
+class Transport:
+    """Sends requests to one Plivo account with bounded time, concurrency and retries."""
+
+    def __init__(self, http: httpx.AsyncClient, *, timeout: float, max_in_flight: int) -> None:
+        self._http = http
+        self._timeout = timeout
+        # One bound for the whole server: Plivo allows 300 requests per 5 s per account.
+        self._in_flight = anyio.Semaphore(max_in_flight)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, str | int] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> Any:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda exc: _retryable(method, exc)),
+            wait=_wait,
+            # Never sleep past the caller's time budget: give the model the wait instead.
+            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(self._timeout),
+            sleep=anyio.sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._send(method, path, what=what, params=params, body=body)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        params: Mapping[str, str | int] | None,
+        body: Mapping[str, Any] | None,
+    ) -> Any:
+        may_have_applied = method != "GET"
+        started = time.perf_counter()
+        async with self._in_flight:
+            try:
+                # anyio's deadline holds for every transport, including in-process ASGI.
+                with anyio.fail_after(self._timeout):
+                    response = await self._http.request(method, path, params=params, json=body)
+            except TimeoutError:
+                raise Transient(
+                    f"no answer within {self._timeout:g} s", may_have_applied=may_have_applied
+                ) from None
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                raise NotSent("could not connect") from None
+            except httpx.TransportError:
+                raise Transient(
+                    "the connection was dropped", may_have_applied=may_have_applied
+                ) from None
+        logger.debug(
+            "%s %s -> %s in %.0f ms",
+            method,
+            path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        raise_for_status(response, method=method, what=what)
+        return decode(response, method=method)
+
+
+__all__ = ["NotSent", "PlivoError", "Transient", "Transport", "retry_after_seconds"]

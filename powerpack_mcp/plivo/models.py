@@ -1,0 +1,155 @@
+"""Plivo's Powerpack and number-pool objects, as this project reads and writes them.
+
+Wire quirks are absorbed here, once: `number_pool` arrives as a path and becomes
+`number_pool_uuid`; an empty `application_type`/`application_id` becomes `None`; numbers are
+digits without `+`. Everything above this layer sees clean, typed values.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+PriorityValue = Literal["shortcode", "tollfree", "longcode"]
+ServiceType = Literal["SMS", "MMS"]
+ApplicationType = Literal["xml", "phlo"]
+NumberType = Literal["fixed", "mobile", "toll-free"]
+NumberService = Literal["sms", "mms"]
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _empty_to_none(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in {"", "none"}:
+        return None
+    return value
+
+
+class Priority(BaseModel):
+    """The order in which a country's sender types are tried; each type once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    priority1: Annotated[PriorityValue, BeforeValidator(_lower)]
+    priority2: Annotated[PriorityValue, BeforeValidator(_lower)]
+    priority3: Annotated[PriorityValue, BeforeValidator(_lower)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Priority:
+        if len({self.priority1, self.priority2, self.priority3}) != 3:
+            raise ValueError(
+                "priority1, priority2 and priority3 must be shortcode, tollfree and longcode, "
+                "each used once"
+            )
+        return self
+
+
+class NumberPriority(BaseModel):
+    """For one country and service type, which kind of number sends first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    country_iso: Annotated[
+        str,
+        BeforeValidator(_upper),
+        Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code, e.g. US."),
+    ]
+    service_type: Annotated[ServiceType, BeforeValidator(_upper), Field(description="SMS or MMS.")]
+    priority: Priority
+
+
+def _pool_uuid_from_path(path: Any) -> Any:
+    # Plivo returns "/v1/Account/{auth_id}/NumberPool/{uuid}/"; every SDK takes segment 5.
+    if isinstance(path, str) and "/" in path:
+        segments = path.split("/")
+        return segments[5] if len(segments) > 5 else None
+    return path
+
+
+class Powerpack(BaseModel):
+    """A Powerpack: a named sender pool with its routing settings."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    uuid: str
+    name: str
+    sticky_sender: bool
+    local_connect: bool
+    application_type: Annotated[ApplicationType | None, BeforeValidator(_empty_to_none)] = None
+    application_id: Annotated[str | None, BeforeValidator(_empty_to_none)] = None
+    number_priority: list[NumberPriority] | None = Field(
+        default=None,
+        description="null in list results, where Plivo leaves it out: use get_powerpack.",
+    )
+    number_pool_uuid: str | None = None
+    created_on: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_wire(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "number_pool" in data and "number_pool_uuid" not in data:
+            data = {**data, "number_pool_uuid": _pool_uuid_from_path(data["number_pool"])}
+        if isinstance(data, dict) and isinstance(data.get("application_type"), str):
+            data = {**data, "application_type": _lower(data["application_type"])}
+        return data
+
+
+class PageMeta(BaseModel):
+    """Plivo's pagination block."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int
+    offset: int
+    total_count: int
+
+
+class PowerpackPage(BaseModel):
+    meta: PageMeta
+    objects: list[Powerpack]
+
+
+class PoolNumber(BaseModel):
+    """A long-code or toll-free number in a Powerpack's pool."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    number: str
+    country_iso2: str | None = None
+    type: str | None = Field(default=None, description="fixed, mobile or toll-free.")
+    service: str | None = Field(default=None, description="sms or mms.")
+    added_on: datetime | None = None
+
+
+class PoolNumberPage(BaseModel):
+    meta: PageMeta
+    objects: list[PoolNumber]
+
+
+class Shortcode(BaseModel):
+    """A short code linked to a Powerpack's pool (linked and unlinked, never rented here)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    shortcode: str
+    country_iso2: str | None = None
+    added_on: datetime | None = None
+
+
+class ShortcodePage(BaseModel):
+    meta: PageMeta
+    objects: list[Shortcode]

@@ -1,0 +1,80 @@
+"""Configuration, from the environment only for secrets; CLI flags override the rest."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+ConfirmMode = Literal["elicit", "token"]
+_AUTH_ID = re.compile(r"^(MA|SA)[A-Z0-9]{18}$")
+DEFAULT_API_URL = "https://api.plivo.com"
+
+
+class ConfigError(ValueError):
+    """A configuration problem the operator must fix before the server can start."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POWERPACK_MCP_", extra="ignore")
+
+    auth_id: str | None = Field(default=None, validation_alias="PLIVO_AUTH_ID")
+    auth_token: SecretStr | None = Field(default=None, validation_alias="PLIVO_AUTH_TOKEN")
+    api_url: str = Field(
+        default=DEFAULT_API_URL, validation_alias=AliasChoices("PLIVO_API_URL", "api_url")
+    )
+    timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per Plivo request.")
+    log_level: LogLevel = "INFO"
+    sandbox: bool = False
+    read_only: bool = False
+    tools: Annotated[tuple[str, ...] | None, NoDecode] = None
+    confirm: ConfirmMode = "elicit"
+    confirm_secret: SecretStr | None = None
+    confirm_ttl: float = Field(default=300, gt=0, le=900)
+    audit_log: Path | None = None
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _split_tools(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            names = tuple(name.strip() for name in value.split(",") if name.strip())
+            return names or None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("auth_id", "api_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def check_credentials(self) -> None:
+        """Fail fast, naming exactly what is missing or malformed (never the token)."""
+        if self.sandbox:
+            return
+        missing = [
+            name
+            for name, value in (
+                ("PLIVO_AUTH_ID", self.auth_id),
+                ("PLIVO_AUTH_TOKEN", self.auth_token),
+            )
+            if not value or (isinstance(value, SecretStr) and not value.get_secret_value())
+        ]
+        if missing:
+            raise ConfigError(
+                f"missing {' and '.join(missing)}: set them in the environment, "
+                "or run with --sandbox to try the server without a Plivo account"
+            )
+        assert self.auth_id is not None
+        if not _AUTH_ID.match(self.auth_id):
+            raise ConfigError(
+                "PLIVO_AUTH_ID looks wrong: Plivo auth IDs are 20 characters starting "
+                "with MA (main account) or SA (subaccount)"
+            )

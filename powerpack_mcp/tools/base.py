@@ -1,0 +1,88 @@
+"""What every tool module shares: the tool spec, the app context, and the error rule.
+
+The error rule: anything the user or model can act on (Plivo's refusals, rate limits,
+outages, our own validation) becomes a tool result with `is_error` and a plain message.
+Only a bug in this server is a real exception, and the SDK hides its text.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+
+from ..plivo import PlivoClient, PlivoError
+
+if TYPE_CHECKING:
+    from ..audit import AuditLog
+    from ..guard import Guard
+    from ..settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What the lifespan yields: one per server, shared by every call."""
+
+    plivo: PlivoClient
+    settings: Settings
+    guard: Guard
+    audit: AuditLog
+
+
+def app(ctx: Context[Any]) -> AppContext:
+    lifespan: AppContext = ctx.request_context.lifespan_context
+    return lifespan
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool and everything a client is told about it, in one place."""
+
+    fn: Callable[..., Awaitable[Any]]
+    name: str
+    title: str
+    description: str
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    open_world: bool = True  # Every tool talks to Plivo, outside this process.
+
+    @property
+    def annotations(self) -> ToolAnnotations:
+        return ToolAnnotations(
+            title=self.title,
+            read_only_hint=self.read_only,
+            destructive_hint=self.destructive,
+            idempotent_hint=self.idempotent,
+            open_world_hint=self.open_world,
+        )
+
+
+def plivo_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Turn Plivo's typed errors into tool errors with their actionable message."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except PlivoError as exc:
+            raise ToolError(str(exc)) from None
+
+    return wrapper
+
+
+def progress_reporter(ctx: Context[Any], what: str) -> Callable[[int, int], Awaitable[None]]:
+    """A callback reporting scan progress, sent only if the client asked for progress."""
+
+    async def report(done: int, total: int) -> None:
+        await ctx.report_progress(done, total, f"{what}: page {done} of {total}")
+
+    return report

@@ -1,0 +1,354 @@
+"""Tools for Powerpacks themselves: list, get, create, update, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from ..guard import Answer, ConfirmByName, NotAsked, Outcome, Preview
+from ..plivo import NumberPriority, PlivoError, Powerpack
+from .base import ToolSpec, app, plivo_errors, progress_reporter
+from .inputs import (
+    AppId,
+    AppType,
+    Limit,
+    LocalConnect,
+    Offset,
+    PowerpackName,
+    PowerpackRef,
+    Priorities,
+    StickySender,
+)
+
+
+class PowerpackList(BaseModel):
+    """One page of Powerpacks. If has_more, call again with offset=next_offset."""
+
+    powerpacks: list[Powerpack]
+    total_count: int
+    limit: int
+    offset: int
+    has_more: bool
+    next_offset: int | None
+
+
+class DeleteResult(BaseModel):
+    """What delete_powerpack did, or why it did nothing."""
+
+    status: Literal["deleted", "cancelled", "confirmation_required"]
+    uuid: str
+    name: str
+    unrent_numbers: bool
+    numbers_unrented: list[str] = Field(default_factory=list)
+    message: str
+    preview: str | None = Field(
+        default=None, description="What would happen; show it to the user before confirming."
+    )
+    confirmation_token: str | None = None
+    expires_at: datetime | None = None
+
+
+async def resolve(ctx: Context[Any], ref: str) -> Powerpack:
+    """A Powerpack by UUID or exact name, with progress while scanning names."""
+    return await app(ctx).plivo.resolve_powerpack(ref, progress_reporter(ctx, "Looking up name"))
+
+
+def application_fields(app_type: str | None, app_id: str | None) -> dict[str, str]:
+    """Plivo's application rules, checked before anything is sent."""
+    if app_id is None:
+        if app_type is not None:
+            raise ToolError(
+                "application_type needs application_id: give the application's ID as well, "
+                "or leave both out."
+            )
+        return {}
+    if app_id.strip().lower() == "none":
+        return {"application_id": "none"}
+    if app_type is None:
+        raise ToolError("application_id needs application_type: 'xml' or 'phlo'.")
+    return {"application_type": app_type, "application_id": app_id}
+
+
+def priority_field(items: list[NumberPriority] | None) -> dict[str, Any]:
+    if items is None:
+        return {}
+    seen: set[tuple[str, str]] = set()
+    for item in items:
+        key = (item.country_iso, item.service_type)
+        if key in seen:
+            raise ToolError(
+                f"number_priority has two items for {key[0]} {key[1]}: "
+                "give one item per country and service type."
+            )
+        seen.add(key)
+    return {"number_priority": [item.model_dump() for item in items]}
+
+
+@plivo_errors
+async def list_powerpacks(
+    ctx: Context[Any], limit: Limit = 20, offset: Offset = 0
+) -> PowerpackList:
+    page = await app(ctx).plivo.list_powerpacks(limit=limit, offset=offset)
+    end = page.meta.offset + len(page.objects)
+    has_more = end < page.meta.total_count
+    return PowerpackList(
+        powerpacks=page.objects,
+        total_count=page.meta.total_count,
+        limit=page.meta.limit,
+        offset=page.meta.offset,
+        has_more=has_more,
+        next_offset=end if has_more else None,
+    )
+
+
+@plivo_errors
+async def get_powerpack(ctx: Context[Any], powerpack: PowerpackRef) -> Powerpack:
+    return await resolve(ctx, powerpack)
+
+
+@plivo_errors
+async def create_powerpack(
+    ctx: Context[Any],
+    name: PowerpackName,
+    sticky_sender: StickySender = True,
+    local_connect: LocalConnect = True,
+    application_type: AppType | None = None,
+    application_id: AppId | None = None,
+    number_priority: Priorities | None = None,
+) -> Powerpack:
+    fields = {
+        "name": name,
+        "sticky_sender": sticky_sender,
+        "local_connect": local_connect,
+        **application_fields(application_type, application_id),
+        **priority_field(number_priority),
+    }
+    context = app(ctx)
+    async with context.audit.record("create_powerpack", target=name, arguments=fields) as entry:
+        created = await context.plivo.create_powerpack(fields)
+        entry.target = created.uuid
+    return created
+
+
+@plivo_errors
+async def update_powerpack(
+    ctx: Context[Any],
+    powerpack: PowerpackRef,
+    name: PowerpackName | None = None,
+    sticky_sender: StickySender | None = None,
+    local_connect: LocalConnect | None = None,
+    application_type: AppType | None = None,
+    application_id: AppId | None = None,
+    number_priority: Priorities | None = None,
+) -> Powerpack:
+    flags = {"sticky_sender": sticky_sender, "local_connect": local_connect, "name": name}
+    fields: dict[str, Any] = {key: value for key, value in flags.items() if value is not None}
+    fields |= application_fields(application_type, application_id)
+    fields |= priority_field(number_priority)
+    if not fields:
+        raise ToolError(
+            "Nothing to change: give at least one of name, sticky_sender, local_connect, "
+            "application_type with application_id, or number_priority."
+        )
+    context = app(ctx)
+    current = await resolve(ctx, powerpack)
+    async with context.audit.record("update_powerpack", target=current.uuid, arguments=fields):
+        return await context.plivo.update_powerpack(current.uuid, fields)
+
+
+async def _delete_preview(
+    ctx: Context[Any], powerpack: str, unrent_numbers: bool
+) -> Preview | NotAsked:
+    """Resolver: the preview a person is shown (only when a person will be asked)."""
+    context = app(ctx)
+    if not unrent_numbers or not context.guard.wants_question(ctx):
+        return NotAsked()
+    try:
+        target = await context.plivo.resolve_powerpack(powerpack)
+        return await context.guard.preview_delete(context.plivo, target)
+    except PlivoError as exc:
+        raise ToolError(str(exc)) from None
+
+
+async def _ask_delete(
+    shown: Annotated[Preview | NotAsked, Resolve(_delete_preview)],
+) -> Elicit[ConfirmByName] | NotAsked:
+    """Resolver: the form in which a person types the Powerpack's name to confirm."""
+    if isinstance(shown, NotAsked):
+        return NotAsked()
+    return Elicit(f"{shown.text()}\n\nTo confirm, type the Powerpack's exact name.", ConfirmByName)
+
+
+def _delete_result(target: Powerpack, outcome: Outcome) -> DeleteResult:
+    numbers = list(outcome.preview.numbers)
+    if outcome.status == "done":
+        return DeleteResult(
+            status="deleted",
+            uuid=target.uuid,
+            name=target.name,
+            unrent_numbers=True,
+            numbers_unrented=numbers,
+            message=(
+                f"Deleted Powerpack '{target.name}' and unrented {len(numbers)} numbers. Plivo "
+                "returns them to the carrier after 10 days."
+            ),
+        )
+    return DeleteResult(
+        status=outcome.status,
+        uuid=target.uuid,
+        name=target.name,
+        unrent_numbers=True,
+        message=outcome.message,
+        preview=outcome.preview.text(),
+        confirmation_token=outcome.token,
+        expires_at=outcome.expires_at,
+    )
+
+
+@plivo_errors
+async def delete_powerpack(
+    ctx: Context[Any],
+    # Filled by the confirmation guard's resolvers, never by the model (not in the schema).
+    shown: Annotated[Preview | NotAsked, Resolve(_delete_preview)],
+    answer: Annotated[Answer, Resolve(_ask_delete)],
+    powerpack: PowerpackRef,
+    unrent_numbers: Annotated[
+        bool,
+        Field(
+            description=(
+                "false (default): the pool's numbers stay rented in the account. true: every "
+                "number in the pool is unrented too, which needs a person's confirmation."
+            )
+        ),
+    ] = False,
+    confirmation_token: Annotated[
+        str | None,
+        Field(
+            max_length=2048,
+            description=(
+                "Only for unrent_numbers=true on servers in token mode: the token from the "
+                "previous answer, passed after the user explicitly agreed to the preview."
+            ),
+        ),
+    ] = None,
+) -> DeleteResult:
+    context = app(ctx)
+    target = await resolve(ctx, powerpack)
+    if unrent_numbers:
+        # Read the pool again right before acting: the person approved what they saw.
+        preview = await context.guard.preview_delete(context.plivo, target)
+
+        async def perform() -> None:
+            await context.plivo.delete_powerpack(target.uuid, unrent_numbers=True)
+
+        outcome = await context.guard.run(
+            ctx,
+            preview,
+            answer=answer,
+            shown=shown,
+            token=confirmation_token,
+            perform=perform,
+            arguments={"unrent_numbers": True},
+        )
+        return _delete_result(target, outcome)
+    async with context.audit.record(
+        "delete_powerpack", target=target.uuid, arguments={"unrent_numbers": False}
+    ):
+        await context.plivo.delete_powerpack(target.uuid, unrent_numbers=False)
+    return DeleteResult(
+        status="deleted",
+        uuid=target.uuid,
+        name=target.name,
+        unrent_numbers=False,
+        message=f"Deleted Powerpack '{target.name}'. Its numbers stay rented in the account.",
+    )
+
+
+_POWERPACK_INTRO = (
+    "A Powerpack is a Plivo sender pool: messages sent with its UUID go out from one of the "
+    "numbers in its pool, chosen by its settings. "
+)
+
+TOOLS = [
+    ToolSpec(
+        fn=list_powerpacks,
+        name="list_powerpacks",
+        title="List Powerpacks",
+        description=(
+            _POWERPACK_INTRO
+            + "Lists the account's Powerpacks, one page at a time (at most 20). The answer "
+            "says has_more and next_offset: when has_more is true there are more, so call "
+            "again with offset=next_offset rather than assuming the list is complete."
+        ),
+        read_only=True,
+        destructive=False,
+        idempotent=True,
+    ),
+    ToolSpec(
+        fn=get_powerpack,
+        name="get_powerpack",
+        title="Get a Powerpack",
+        description=(
+            _POWERPACK_INTRO
+            + "Returns one Powerpack by UUID or exact name: its Sticky Sender and Local Connect "
+            "settings, application, number priority and number_pool_uuid. A name lookup scans "
+            "the account's Powerpacks; names are case-sensitive."
+        ),
+        read_only=True,
+        destructive=False,
+        idempotent=True,
+    ),
+    ToolSpec(
+        fn=create_powerpack,
+        name="create_powerpack",
+        title="Create a Powerpack",
+        description=(
+            _POWERPACK_INTRO
+            + "Creates a Powerpack with an empty number pool. Sticky Sender and Local Connect "
+            "default to on. An application is optional: give application_type ('xml' or "
+            "'phlo') together with application_id. Not idempotent: calling twice with "
+            "another name creates two Powerpacks; the same name twice is refused by Plivo."
+        ),
+        read_only=False,
+        destructive=False,
+        idempotent=False,
+    ),
+    ToolSpec(
+        fn=update_powerpack,
+        name="update_powerpack",
+        title="Update a Powerpack",
+        description=(
+            _POWERPACK_INTRO
+            + "Changes only the settings given; the rest stay as they are. Use it to rename, "
+            "turn Sticky Sender or Local Connect on or off, attach an application "
+            "(application_type with application_id) or detach it (application_id='none'), "
+            "or replace the whole number_priority list. Returns the Powerpack as it now is."
+        ),
+        read_only=False,
+        destructive=True,  # Overwrites settings that senders depend on.
+        idempotent=True,
+    ),
+    ToolSpec(
+        fn=delete_powerpack,
+        name="delete_powerpack",
+        title="Delete a Powerpack",
+        description=(
+            "Deletes a Powerpack. This cannot be undone. By default (unrent_numbers=false) the "
+            "numbers in its pool stay rented in the account and can be reused. With "
+            "unrent_numbers=true every pool number is also unrented: Plivo releases them to "
+            "the carrier after 10 days, for good. That is guarded: a person, not the model, "
+            "must confirm it, either in a form where they type the Powerpack's exact name "
+            "(elicit mode) or by approving a preview whose confirmation_token you then pass "
+            "back (token mode). If the answer's status is 'confirmation_required', show the "
+            "preview to the user and call again with the token only after they explicitly "
+            "agree. If it is 'cancelled', nothing was deleted: explain why, do not retry."
+        ),
+        read_only=False,
+        destructive=True,
+        idempotent=False,
+    ),
+]

@@ -1,0 +1,91 @@
+"""Test helpers: drive the emulator's control surface and connect an MCP client to our server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+import httpx
+from mcp import Client
+from mcp.client.session import ElicitationFnT
+from mcp.types import CallToolResult
+from starlette.applications import Starlette
+
+from powerpack_mcp.server import build_server
+from powerpack_mcp.settings import Settings
+
+Era = Literal["modern", "legacy"]
+ERAS: tuple[Era, ...] = ("modern", "legacy")
+
+
+class Emulator:
+    """The emulator's `/_sandbox/` control surface, used exactly as any test in any language would."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://sandbox.invalid"
+        )
+
+    async def requests(self) -> list[dict[str, Any]]:
+        response = await self.http.get("/_sandbox/requests")
+        response.raise_for_status()
+        entries: list[dict[str, Any]] = response.json()["requests"]
+        return entries
+
+    async def api_calls(self, method: str | None = None) -> list[tuple[str, str]]:
+        """(method, path) of every API request, minus the account prefix, optionally one method."""
+        calls = []
+        for entry in await self.requests():
+            if method is None or entry["method"] == method:
+                path = entry["path"].split("/", 4)[-1]
+                calls.append((entry["method"], path))
+        return calls
+
+    async def clear_requests(self) -> None:
+        (await self.http.delete("/_sandbox/requests")).raise_for_status()
+
+    async def fault(self, **spec: Any) -> None:
+        (await self.http.post("/_sandbox/faults", json=spec)).raise_for_status()
+
+    async def seed(self, powerpacks: int) -> None:
+        (await self.http.post("/_sandbox/seed", json={"powerpacks": powerpacks})).raise_for_status()
+
+    async def reset(self, *, demo: bool = True) -> None:
+        (await self.http.post("/_sandbox/reset", json={"demo": demo})).raise_for_status()
+
+
+def settings(**overrides: Any) -> Settings:
+    return Settings(sandbox=True, timeout=2.0, **overrides)
+
+
+@asynccontextmanager
+async def connect(
+    app: Starlette,
+    era: Era = "modern",
+    *,
+    elicitation: ElicitationFnT | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Client]:
+    server = build_server(settings(**overrides), transport=httpx.ASGITransport(app=app))
+    mode = "legacy" if era == "legacy" else "auto"
+    async with Client(server, mode=mode, elicitation_callback=elicitation) as client:
+        yield client
+
+
+def text(result: CallToolResult) -> str:
+    first = result.content[0]
+    assert first.type == "text"
+    return first.text
+
+
+def ok(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, text(result)
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+def error(result: CallToolResult) -> str:
+    assert result.is_error, result.structured_content
+    return text(result)
