@@ -12,6 +12,7 @@ from mcp.client.session import ElicitationFnT
 from mcp.types import CallToolResult
 from starlette.applications import Starlette
 
+from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
 from powerpack_mcp.server import build_server
 from powerpack_mcp.settings import Settings
 
@@ -20,7 +21,7 @@ ERAS: tuple[Era, ...] = ("modern", "legacy")
 
 
 class Emulator:
-    """The emulator's `/_sandbox/` control surface, used exactly as any test in any language would."""
+    """The emulator's `/_sandbox/` control surface, used as a test in any language would."""
 
     def __init__(self, app: Starlette) -> None:
         self.app = app
@@ -52,12 +53,33 @@ class Emulator:
     async def seed(self, powerpacks: int) -> None:
         (await self.http.post("/_sandbox/seed", json={"powerpacks": powerpacks})).raise_for_status()
 
+    async def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A Plivo API call, authenticated, as any client of the emulator would make it."""
+        return await self.http.request(
+            method,
+            f"/v1/Account/{DEFAULT_AUTH_ID}/{path}",
+            auth=(DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN),
+            **kwargs,
+        )
+
+    async def spare_number(self) -> str:
+        """A number the account rents that is in no pool."""
+        listed = (await self.api("GET", "Number/", params={"limit": 20})).json()["objects"]
+        return next(n["number"] for n in listed if not n.get("number_pool"))
+
+    async def add_to_pool(self, pool_uuid: str, number: str) -> None:
+        added = await self.api("POST", f"NumberPool/{pool_uuid}/Number/{number}/", json={})
+        added.raise_for_status()
+
+    async def rented(self, number: str) -> bool:
+        return (await self.api("GET", f"Number/{number}/")).status_code == 200
+
     async def reset(self, *, demo: bool = True) -> None:
         (await self.http.post("/_sandbox/reset", json={"demo": demo})).raise_for_status()
 
 
 def settings(**overrides: Any) -> Settings:
-    return Settings(sandbox=True, timeout=2.0, **overrides)
+    return Settings(**{"sandbox": True, "timeout": 2.0, **overrides})
 
 
 @asynccontextmanager

@@ -1,0 +1,201 @@
+"""The `powerpack-mcp` command as a person or an MCP client starts it: a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from typing import Any
+
+import pytest
+from mcp import Client, StdioServerParameters
+from support import error, ok
+
+from powerpack_mcp import __version__
+from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
+
+COMMAND = [sys.executable, "-m", "powerpack_mcp"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment minus anything that configures the server, plus `extra`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PLIVO_", "POWERPACK_MCP_"))
+    }
+    return {**env, **extra}
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args],
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_missing_credentials_exit_at_once_naming_them() -> None:
+    done = run()
+    assert done.returncode != 0
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "PLIVO_AUTH_ID" in lines[0]
+    assert "PLIVO_AUTH_TOKEN" in lines[0]
+    assert "--sandbox" in lines[0]
+
+
+def test_only_the_missing_variable_is_named() -> None:
+    done = run(PLIVO_AUTH_ID=DEFAULT_AUTH_ID)
+    assert done.returncode != 0
+    assert "PLIVO_AUTH_TOKEN" in done.stderr
+    assert "PLIVO_AUTH_ID and" not in done.stderr
+
+
+def test_malformed_auth_id_is_explained_without_echoing_secrets() -> None:
+    done = run(PLIVO_AUTH_ID="nope", PLIVO_AUTH_TOKEN="s3cret-token-value")
+    assert done.returncode != 0
+    assert "20 characters starting with MA" in done.stderr
+    assert "s3cret-token-value" not in done.stderr
+
+
+def test_unknown_tool_names_are_a_startup_error() -> None:
+    done = run("--sandbox", "--tools", "list_powerpacks,launch_rockets")
+    assert done.returncode != 0
+    assert "launch_rockets" in done.stderr
+    assert "list_powerpacks" in done.stderr  # the known names are listed
+
+
+def test_bad_environment_value_names_the_variable() -> None:
+    done = run("--sandbox", POWERPACK_MCP_TIMEOUT="soon")
+    assert done.returncode != 0
+    assert "POWERPACK_MCP_TIMEOUT" in done.stderr
+
+
+def test_version() -> None:
+    done = run("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"powerpack-mcp {__version__}"
+
+
+def _stdio(*args: str, **env: str) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=COMMAND[0], args=[*COMMAND[1:], *args], env=clean_env(**env)
+    )
+
+
+@pytest.mark.anyio
+async def test_sandbox_over_stdio_with_a_real_subprocess() -> None:
+    async with Client(_stdio("--sandbox")) as client:
+        assert "SANDBOX MODE" in (client.instructions or "")
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert {"list_powerpacks", "get_powerpack", "delete_powerpack"} <= names
+        listed = ok(await client.call_tool("list_powerpacks", {}))
+        assert [p["name"] for p in listed["powerpacks"]] == ["marketing", "alerts", "support"]
+        missing = error(await client.call_tool("get_powerpack", {"powerpack": "ghost"}))
+        assert "not found" in missing
+
+
+@pytest.mark.anyio
+async def test_read_only_env_twin_hides_and_refuses_writes() -> None:
+    async with Client(_stdio("--sandbox", POWERPACK_MCP_READ_ONLY="true")) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        refused = error(await client.call_tool("delete_powerpack", {"powerpack": "support"}))
+        still_there = ok(await client.call_tool("get_powerpack", {"powerpack": "support"}))
+    assert names == {"list_powerpacks", "get_powerpack"}
+    assert "read-only" in refused
+    assert still_there["name"] == "support"
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
+
+class RawSession:
+    """A server subprocess spoken to line by line, as a bare-bones client would."""
+
+    def __init__(self, *args: str, **env: str) -> None:
+        # A file, not a pipe, for stderr: DEBUG logs must never block the server on a full pipe.
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [*COMMAND, *args],
+            env=clean_env(**env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def send(self, message: dict[str, Any] | str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(message if isinstance(message, str) else json.dumps(message) + "\n")
+        self.proc.stdin.flush()
+
+    def answer(self, request_id: int) -> dict[str, Any]:
+        """The next message with this id; every stdout line on the way must be JSON-RPC."""
+        while True:
+            message = json.loads(self.lines.get(timeout=20))
+            assert message["jsonrpc"] == "2.0"
+            if message.get("id") == request_id:
+                return dict(message)
+
+    def close(self) -> str:
+        """End the session as a client does (close stdin); return stderr."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=20)
+        self.stderr.seek(0)
+        return self.stderr.read()
+
+
+def call(request_id: int, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    params = {"name": name, "arguments": arguments}
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
+
+
+def test_stdout_is_protocol_only_and_logs_redact_the_token(sandbox_url: str) -> None:
+    """DEBUG logging against the emulator over HTTP: stderr has logs, never the token."""
+    session = RawSession(
+        "--log-level",
+        "debug",
+        PLIVO_AUTH_ID=DEFAULT_AUTH_ID,
+        PLIVO_AUTH_TOKEN=DEFAULT_AUTH_TOKEN,
+        PLIVO_API_URL=sandbox_url,
+    )
+    session.send(INITIALIZE)
+    assert session.answer(1)["result"]["serverInfo"]["name"] == "powerpack-mcp"
+    session.send(INITIALIZED)
+    session.send(call(2, "get_powerpack", {"powerpack": "marketing"}))
+    assert session.answer(2)["result"]["structuredContent"]["name"] == "marketing"
+    session.send(call(3, "get_powerpack", {"powerpack": "ghost"}))
+    assert session.answer(3)["result"]["isError"] is True
+    stderr = session.close()
+    assert session.lines.empty()
+    assert "GET Powerpack/" in stderr  # DEBUG request lines are there...
+    assert DEFAULT_AUTH_TOKEN not in stderr  # ...the token is not
+    assert session.proc.returncode == 0

@@ -1,0 +1,829 @@
+"""What a model sees is pinned: any change to a tool's schemas or hints is a reviewed diff.
+
+Regenerate after a deliberate change with `pytest tests/test_schemas.py --inline-snapshot=fix`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from inline_snapshot import snapshot
+from mcp.types import Tool
+from starlette.applications import Starlette
+from support import connect
+
+pytestmark = pytest.mark.anyio
+
+# Some clients reject a whole server over one property name outside this pattern.
+PROPERTY_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,64}$")
+
+
+async def _tools(app: Starlette) -> list[Tool]:
+    async with connect(app) as client:
+        return (await client.list_tools()).tools
+
+
+def _property_names(schema: Any) -> list[str]:
+    names: list[str] = []
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                names.extend(value)
+            names.extend(_property_names(value))
+    elif isinstance(schema, list):
+        for item in schema:
+            names.extend(_property_names(item))
+    return names
+
+
+async def test_every_tool_sets_every_annotation(sandbox_app: Starlette) -> None:
+    for tool in await _tools(sandbox_app):
+        hints = tool.annotations
+        assert hints is not None, tool.name
+        for hint in ("title", "read_only_hint", "destructive_hint", "idempotent_hint"):
+            assert getattr(hints, hint) is not None, f"{tool.name} leaves {hint} unset"
+        assert hints.open_world_hint is not None, tool.name
+        assert tool.output_schema is not None, f"{tool.name} has no output schema"
+        assert len(tool.description or "") > 80, f"{tool.name} needs a real description"
+
+
+async def test_property_names_are_portable(sandbox_app: Starlette) -> None:
+    for tool in await _tools(sandbox_app):
+        for name in _property_names(tool.input_schema) + _property_names(tool.output_schema):
+            assert PROPERTY_NAME.match(name), (tool.name, name)
+
+
+async def test_hints(sandbox_app: Starlette) -> None:
+    hints = {
+        tool.name: (
+            tool.annotations.read_only_hint,
+            tool.annotations.destructive_hint,
+            tool.annotations.idempotent_hint,
+        )
+        for tool in await _tools(sandbox_app)
+        if tool.annotations is not None
+    }
+    assert hints == snapshot(
+        {
+            "list_powerpacks": (True, False, True),
+            "get_powerpack": (True, False, True),
+            "create_powerpack": (False, False, False),
+            "update_powerpack": (False, True, True),
+            "delete_powerpack": (False, True, False),
+        }
+    )
+
+
+async def test_input_schemas(sandbox_app: Starlette) -> None:
+    schemas = {tool.name: tool.input_schema for tool in await _tools(sandbox_app)}
+    assert schemas == snapshot(
+        {
+            "list_powerpacks": {
+                "type": "object",
+                "properties": {
+                    "limit": {
+                        "default": 20,
+                        "description": "Page size, 1 to 20 (Plivo's maximum).",
+                        "maximum": 20,
+                        "minimum": 1,
+                        "title": "Limit",
+                        "type": "integer",
+                    },
+                    "offset": {
+                        "default": 0,
+                        "description": "How many items to skip; use next_offset.",
+                        "minimum": 0,
+                        "title": "Offset",
+                        "type": "integer",
+                    },
+                },
+                "title": "list_powerpacksArguments",
+            },
+            "get_powerpack": {
+                "type": "object",
+                "properties": {
+                    "powerpack": {
+                        "description": "The Powerpack's UUID, or its exact name (names are unique per account).",
+                        "maxLength": 128,
+                        "minLength": 1,
+                        "title": "Powerpack",
+                        "type": "string",
+                    }
+                },
+                "required": ["powerpack"],
+                "title": "get_powerpackArguments",
+            },
+            "create_powerpack": {
+                "type": "object",
+                "$defs": {
+                    "NumberPriority": {
+                        "additionalProperties": False,
+                        "description": "For one country and service type, which kind of number sends first.",
+                        "properties": {
+                            "country_iso": {
+                                "description": "ISO 3166-1 alpha-2 country code, e.g. US.",
+                                "title": "Country Iso",
+                                "type": "string",
+                            },
+                            "service_type": {
+                                "description": "SMS or MMS.",
+                                "enum": ["SMS", "MMS"],
+                                "title": "Service Type",
+                                "type": "string",
+                            },
+                            "priority": {"$ref": "#/$defs/Priority"},
+                        },
+                        "required": ["country_iso", "service_type", "priority"],
+                        "title": "NumberPriority",
+                        "type": "object",
+                    },
+                    "Priority": {
+                        "additionalProperties": False,
+                        "description": "The order in which a country's sender types are tried; each type once.",
+                        "properties": {
+                            "priority1": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority1",
+                                "type": "string",
+                            },
+                            "priority2": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority2",
+                                "type": "string",
+                            },
+                            "priority3": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority3",
+                                "type": "string",
+                            },
+                        },
+                        "required": ["priority1", "priority2", "priority3"],
+                        "title": "Priority",
+                        "type": "object",
+                    },
+                },
+                "properties": {
+                    "name": {
+                        "description": "1 to 64 printable characters, no leading or trailing spaces; unique across the account's Powerpacks.",
+                        "maxLength": 64,
+                        "minLength": 1,
+                        "title": "Name",
+                        "type": "string",
+                    },
+                    "sticky_sender": {
+                        "default": True,
+                        "description": "Sticky Sender: a destination always receives messages from the same pool number, so recipients see one consistent sender.",
+                        "title": "Sticky Sender",
+                        "type": "boolean",
+                    },
+                    "local_connect": {
+                        "default": True,
+                        "description": "Local Connect: prefer pool numbers matching the destination's area code, then its state, so recipients see a local sender.",
+                        "title": "Local Connect",
+                        "type": "boolean",
+                    },
+                    "application_type": {
+                        "anyOf": [
+                            {
+                                "description": "The kind of application: 'xml' (an XML application) or 'phlo'.",
+                                "enum": ["xml", "phlo"],
+                                "type": "string",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Application Type",
+                    },
+                    "application_id": {
+                        "anyOf": [
+                            {
+                                "description": "The ID of the XML application or PHLO that numbers in this Powerpack use, or 'none' for no application. Needs application_type unless 'none'.",
+                                "maxLength": 64,
+                                "minLength": 1,
+                                "type": "string",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Application Id",
+                    },
+                    "number_priority": {
+                        "anyOf": [
+                            {
+                                "description": "Per country and service type (SMS/MMS), the order in which short codes, toll-free and long codes send. Each of shortcode, tollfree, longcode appears once per item; one item per (country_iso, service_type).",
+                                "items": {"$ref": "#/$defs/NumberPriority"},
+                                "maxItems": 100,
+                                "type": "array",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Number Priority",
+                    },
+                },
+                "required": ["name"],
+                "title": "create_powerpackArguments",
+            },
+            "update_powerpack": {
+                "type": "object",
+                "$defs": {
+                    "NumberPriority": {
+                        "additionalProperties": False,
+                        "description": "For one country and service type, which kind of number sends first.",
+                        "properties": {
+                            "country_iso": {
+                                "description": "ISO 3166-1 alpha-2 country code, e.g. US.",
+                                "title": "Country Iso",
+                                "type": "string",
+                            },
+                            "service_type": {
+                                "description": "SMS or MMS.",
+                                "enum": ["SMS", "MMS"],
+                                "title": "Service Type",
+                                "type": "string",
+                            },
+                            "priority": {"$ref": "#/$defs/Priority"},
+                        },
+                        "required": ["country_iso", "service_type", "priority"],
+                        "title": "NumberPriority",
+                        "type": "object",
+                    },
+                    "Priority": {
+                        "additionalProperties": False,
+                        "description": "The order in which a country's sender types are tried; each type once.",
+                        "properties": {
+                            "priority1": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority1",
+                                "type": "string",
+                            },
+                            "priority2": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority2",
+                                "type": "string",
+                            },
+                            "priority3": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority3",
+                                "type": "string",
+                            },
+                        },
+                        "required": ["priority1", "priority2", "priority3"],
+                        "title": "Priority",
+                        "type": "object",
+                    },
+                },
+                "properties": {
+                    "powerpack": {
+                        "description": "The Powerpack's UUID, or its exact name (names are unique per account).",
+                        "maxLength": 128,
+                        "minLength": 1,
+                        "title": "Powerpack",
+                        "type": "string",
+                    },
+                    "name": {
+                        "anyOf": [
+                            {
+                                "description": "1 to 64 printable characters, no leading or trailing spaces; unique across the account's Powerpacks.",
+                                "maxLength": 64,
+                                "minLength": 1,
+                                "type": "string",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Name",
+                    },
+                    "sticky_sender": {
+                        "anyOf": [
+                            {
+                                "description": "Sticky Sender: a destination always receives messages from the same pool number, so recipients see one consistent sender.",
+                                "type": "boolean",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Sticky Sender",
+                    },
+                    "local_connect": {
+                        "anyOf": [
+                            {
+                                "description": "Local Connect: prefer pool numbers matching the destination's area code, then its state, so recipients see a local sender.",
+                                "type": "boolean",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Local Connect",
+                    },
+                    "application_type": {
+                        "anyOf": [
+                            {
+                                "description": "The kind of application: 'xml' (an XML application) or 'phlo'.",
+                                "enum": ["xml", "phlo"],
+                                "type": "string",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Application Type",
+                    },
+                    "application_id": {
+                        "anyOf": [
+                            {
+                                "description": "The ID of the XML application or PHLO that numbers in this Powerpack use, or 'none' for no application. Needs application_type unless 'none'.",
+                                "maxLength": 64,
+                                "minLength": 1,
+                                "type": "string",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Application Id",
+                    },
+                    "number_priority": {
+                        "anyOf": [
+                            {
+                                "description": "Per country and service type (SMS/MMS), the order in which short codes, toll-free and long codes send. Each of shortcode, tollfree, longcode appears once per item; one item per (country_iso, service_type).",
+                                "items": {"$ref": "#/$defs/NumberPriority"},
+                                "maxItems": 100,
+                                "type": "array",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Number Priority",
+                    },
+                },
+                "required": ["powerpack"],
+                "title": "update_powerpackArguments",
+            },
+            "delete_powerpack": {
+                "type": "object",
+                "properties": {
+                    "powerpack": {
+                        "description": "The Powerpack's UUID, or its exact name (names are unique per account).",
+                        "maxLength": 128,
+                        "minLength": 1,
+                        "title": "Powerpack",
+                        "type": "string",
+                    },
+                    "unrent_numbers": {
+                        "default": False,
+                        "description": "false (default): the pool's numbers stay rented in the account. true: every number in the pool is unrented too, which needs a person's confirmation.",
+                        "title": "Unrent Numbers",
+                        "type": "boolean",
+                    },
+                    "confirmation_token": {
+                        "anyOf": [{"maxLength": 2048, "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Only for unrent_numbers=true on servers in token mode: the token from the previous answer, passed after the user explicitly agreed to the preview.",
+                        "title": "Confirmation Token",
+                    },
+                },
+                "required": ["powerpack"],
+                "title": "delete_powerpackArguments",
+            },
+        }
+    )
+
+
+async def test_output_schemas(sandbox_app: Starlette) -> None:
+    schemas = {tool.name: tool.output_schema for tool in await _tools(sandbox_app)}
+    assert schemas == snapshot(
+        {
+            "list_powerpacks": {
+                "$defs": {
+                    "NumberPriority": {
+                        "additionalProperties": False,
+                        "description": "For one country and service type, which kind of number sends first.",
+                        "properties": {
+                            "country_iso": {
+                                "description": "ISO 3166-1 alpha-2 country code, e.g. US.",
+                                "title": "Country Iso",
+                                "type": "string",
+                            },
+                            "service_type": {
+                                "description": "SMS or MMS.",
+                                "enum": ["SMS", "MMS"],
+                                "title": "Service Type",
+                                "type": "string",
+                            },
+                            "priority": {"$ref": "#/$defs/Priority"},
+                        },
+                        "required": ["country_iso", "service_type", "priority"],
+                        "title": "NumberPriority",
+                        "type": "object",
+                    },
+                    "Powerpack": {
+                        "description": "A Powerpack: a named sender pool with its routing settings.",
+                        "properties": {
+                            "uuid": {"title": "Uuid", "type": "string"},
+                            "name": {"title": "Name", "type": "string"},
+                            "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                            "local_connect": {"title": "Local Connect", "type": "boolean"},
+                            "application_type": {
+                                "anyOf": [
+                                    {"enum": ["xml", "phlo"], "type": "string"},
+                                    {"type": "null"},
+                                ],
+                                "default": None,
+                                "title": "Application Type",
+                            },
+                            "application_id": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "default": None,
+                                "title": "Application Id",
+                            },
+                            "number_priority": {
+                                "anyOf": [
+                                    {"items": {"$ref": "#/$defs/NumberPriority"}, "type": "array"},
+                                    {"type": "null"},
+                                ],
+                                "default": None,
+                                "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                                "title": "Number Priority",
+                            },
+                            "number_pool_uuid": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "default": None,
+                                "title": "Number Pool Uuid",
+                            },
+                            "created_on": {
+                                "anyOf": [
+                                    {"format": "date-time", "type": "string"},
+                                    {"type": "null"},
+                                ],
+                                "default": None,
+                                "title": "Created On",
+                            },
+                        },
+                        "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                        "title": "Powerpack",
+                        "type": "object",
+                    },
+                    "Priority": {
+                        "additionalProperties": False,
+                        "description": "The order in which a country's sender types are tried; each type once.",
+                        "properties": {
+                            "priority1": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority1",
+                                "type": "string",
+                            },
+                            "priority2": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority2",
+                                "type": "string",
+                            },
+                            "priority3": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority3",
+                                "type": "string",
+                            },
+                        },
+                        "required": ["priority1", "priority2", "priority3"],
+                        "title": "Priority",
+                        "type": "object",
+                    },
+                },
+                "description": "One page of Powerpacks. If has_more, call again with offset=next_offset.",
+                "properties": {
+                    "powerpacks": {
+                        "items": {"$ref": "#/$defs/Powerpack"},
+                        "title": "Powerpacks",
+                        "type": "array",
+                    },
+                    "total_count": {"title": "Total Count", "type": "integer"},
+                    "limit": {"title": "Limit", "type": "integer"},
+                    "offset": {"title": "Offset", "type": "integer"},
+                    "has_more": {"title": "Has More", "type": "boolean"},
+                    "next_offset": {
+                        "anyOf": [{"type": "integer"}, {"type": "null"}],
+                        "title": "Next Offset",
+                    },
+                },
+                "required": [
+                    "powerpacks",
+                    "total_count",
+                    "limit",
+                    "offset",
+                    "has_more",
+                    "next_offset",
+                ],
+                "title": "PowerpackList",
+                "type": "object",
+            },
+            "get_powerpack": {
+                "$defs": {
+                    "NumberPriority": {
+                        "additionalProperties": False,
+                        "description": "For one country and service type, which kind of number sends first.",
+                        "properties": {
+                            "country_iso": {
+                                "description": "ISO 3166-1 alpha-2 country code, e.g. US.",
+                                "title": "Country Iso",
+                                "type": "string",
+                            },
+                            "service_type": {
+                                "description": "SMS or MMS.",
+                                "enum": ["SMS", "MMS"],
+                                "title": "Service Type",
+                                "type": "string",
+                            },
+                            "priority": {"$ref": "#/$defs/Priority"},
+                        },
+                        "required": ["country_iso", "service_type", "priority"],
+                        "title": "NumberPriority",
+                        "type": "object",
+                    },
+                    "Priority": {
+                        "additionalProperties": False,
+                        "description": "The order in which a country's sender types are tried; each type once.",
+                        "properties": {
+                            "priority1": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority1",
+                                "type": "string",
+                            },
+                            "priority2": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority2",
+                                "type": "string",
+                            },
+                            "priority3": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority3",
+                                "type": "string",
+                            },
+                        },
+                        "required": ["priority1", "priority2", "priority3"],
+                        "title": "Priority",
+                        "type": "object",
+                    },
+                },
+                "description": "A Powerpack: a named sender pool with its routing settings.",
+                "properties": {
+                    "uuid": {"title": "Uuid", "type": "string"},
+                    "name": {"title": "Name", "type": "string"},
+                    "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                    "local_connect": {"title": "Local Connect", "type": "boolean"},
+                    "application_type": {
+                        "anyOf": [{"enum": ["xml", "phlo"], "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Application Type",
+                    },
+                    "application_id": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Application Id",
+                    },
+                    "number_priority": {
+                        "anyOf": [
+                            {"items": {"$ref": "#/$defs/NumberPriority"}, "type": "array"},
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                        "title": "Number Priority",
+                    },
+                    "number_pool_uuid": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Number Pool Uuid",
+                    },
+                    "created_on": {
+                        "anyOf": [{"format": "date-time", "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Created On",
+                    },
+                },
+                "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                "title": "Powerpack",
+                "type": "object",
+            },
+            "create_powerpack": {
+                "$defs": {
+                    "NumberPriority": {
+                        "additionalProperties": False,
+                        "description": "For one country and service type, which kind of number sends first.",
+                        "properties": {
+                            "country_iso": {
+                                "description": "ISO 3166-1 alpha-2 country code, e.g. US.",
+                                "title": "Country Iso",
+                                "type": "string",
+                            },
+                            "service_type": {
+                                "description": "SMS or MMS.",
+                                "enum": ["SMS", "MMS"],
+                                "title": "Service Type",
+                                "type": "string",
+                            },
+                            "priority": {"$ref": "#/$defs/Priority"},
+                        },
+                        "required": ["country_iso", "service_type", "priority"],
+                        "title": "NumberPriority",
+                        "type": "object",
+                    },
+                    "Priority": {
+                        "additionalProperties": False,
+                        "description": "The order in which a country's sender types are tried; each type once.",
+                        "properties": {
+                            "priority1": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority1",
+                                "type": "string",
+                            },
+                            "priority2": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority2",
+                                "type": "string",
+                            },
+                            "priority3": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority3",
+                                "type": "string",
+                            },
+                        },
+                        "required": ["priority1", "priority2", "priority3"],
+                        "title": "Priority",
+                        "type": "object",
+                    },
+                },
+                "description": "A Powerpack: a named sender pool with its routing settings.",
+                "properties": {
+                    "uuid": {"title": "Uuid", "type": "string"},
+                    "name": {"title": "Name", "type": "string"},
+                    "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                    "local_connect": {"title": "Local Connect", "type": "boolean"},
+                    "application_type": {
+                        "anyOf": [{"enum": ["xml", "phlo"], "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Application Type",
+                    },
+                    "application_id": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Application Id",
+                    },
+                    "number_priority": {
+                        "anyOf": [
+                            {"items": {"$ref": "#/$defs/NumberPriority"}, "type": "array"},
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                        "title": "Number Priority",
+                    },
+                    "number_pool_uuid": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Number Pool Uuid",
+                    },
+                    "created_on": {
+                        "anyOf": [{"format": "date-time", "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Created On",
+                    },
+                },
+                "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                "title": "Powerpack",
+                "type": "object",
+            },
+            "update_powerpack": {
+                "$defs": {
+                    "NumberPriority": {
+                        "additionalProperties": False,
+                        "description": "For one country and service type, which kind of number sends first.",
+                        "properties": {
+                            "country_iso": {
+                                "description": "ISO 3166-1 alpha-2 country code, e.g. US.",
+                                "title": "Country Iso",
+                                "type": "string",
+                            },
+                            "service_type": {
+                                "description": "SMS or MMS.",
+                                "enum": ["SMS", "MMS"],
+                                "title": "Service Type",
+                                "type": "string",
+                            },
+                            "priority": {"$ref": "#/$defs/Priority"},
+                        },
+                        "required": ["country_iso", "service_type", "priority"],
+                        "title": "NumberPriority",
+                        "type": "object",
+                    },
+                    "Priority": {
+                        "additionalProperties": False,
+                        "description": "The order in which a country's sender types are tried; each type once.",
+                        "properties": {
+                            "priority1": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority1",
+                                "type": "string",
+                            },
+                            "priority2": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority2",
+                                "type": "string",
+                            },
+                            "priority3": {
+                                "enum": ["shortcode", "tollfree", "longcode"],
+                                "title": "Priority3",
+                                "type": "string",
+                            },
+                        },
+                        "required": ["priority1", "priority2", "priority3"],
+                        "title": "Priority",
+                        "type": "object",
+                    },
+                },
+                "description": "A Powerpack: a named sender pool with its routing settings.",
+                "properties": {
+                    "uuid": {"title": "Uuid", "type": "string"},
+                    "name": {"title": "Name", "type": "string"},
+                    "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                    "local_connect": {"title": "Local Connect", "type": "boolean"},
+                    "application_type": {
+                        "anyOf": [{"enum": ["xml", "phlo"], "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Application Type",
+                    },
+                    "application_id": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Application Id",
+                    },
+                    "number_priority": {
+                        "anyOf": [
+                            {"items": {"$ref": "#/$defs/NumberPriority"}, "type": "array"},
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                        "title": "Number Priority",
+                    },
+                    "number_pool_uuid": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Number Pool Uuid",
+                    },
+                    "created_on": {
+                        "anyOf": [{"format": "date-time", "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Created On",
+                    },
+                },
+                "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                "title": "Powerpack",
+                "type": "object",
+            },
+            "delete_powerpack": {
+                "description": "What delete_powerpack did, or why it did nothing.",
+                "properties": {
+                    "status": {
+                        "enum": ["deleted", "cancelled", "confirmation_required"],
+                        "title": "Status",
+                        "type": "string",
+                    },
+                    "uuid": {"title": "Uuid", "type": "string"},
+                    "name": {"title": "Name", "type": "string"},
+                    "unrent_numbers": {"title": "Unrent Numbers", "type": "boolean"},
+                    "numbers_unrented": {
+                        "items": {"type": "string"},
+                        "title": "Numbers Unrented",
+                        "type": "array",
+                    },
+                    "message": {"title": "Message", "type": "string"},
+                    "preview": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "What would happen; show it to the user before confirming.",
+                        "title": "Preview",
+                    },
+                    "confirmation_token": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Confirmation Token",
+                    },
+                    "expires_at": {
+                        "anyOf": [{"format": "date-time", "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Expires At",
+                    },
+                },
+                "required": ["status", "uuid", "name", "unrent_numbers", "message"],
+                "title": "DeleteResult",
+                "type": "object",
+            },
+        }
+    )
+
+
+async def test_resolved_guard_parameters_are_not_in_the_schema(sandbox_app: Starlette) -> None:
+    async with connect(sandbox_app) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    delete = tools["delete_powerpack"].input_schema["properties"]
+    assert set(delete) == {"powerpack", "unrent_numbers", "confirmation_token"}
