@@ -60,6 +60,11 @@ class Preview:
         facts = [self.action, self.powerpack_uuid, self.powerpack_name, *self.numbers]
         return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:32]
 
+    @property
+    def confirm_with(self) -> str:
+        """What the person must type: the Powerpack's name, or the one number."""
+        return self.numbers[0] if self.action == "remove_pool_number" else self.powerpack_name
+
     def text(self) -> str:
         pack = f"Powerpack '{self.powerpack_name}' ({self.powerpack_uuid})"
         if self.action == "remove_pool_number":
@@ -89,6 +94,15 @@ class ConfirmByName(BaseModel):
     name: str = Field(
         title="Powerpack name",
         description="Type the Powerpack's exact name to confirm. Anything else cancels.",
+    )
+
+
+class ConfirmByNumber(BaseModel):
+    """The one field a person fills in to confirm unrenting a single number."""
+
+    number: str = Field(
+        title="Number",
+        description="Type the number being unrented to confirm. Anything else cancels.",
     )
 
 
@@ -178,6 +192,7 @@ def can_elicit(ctx: Context[Any]) -> bool:
 
 # A resolver that asks nothing hands back `NotAsked` wrapped as an accepted outcome.
 Answer = ElicitationResult[ConfirmByName]
+NumberAnswer = ElicitationResult[ConfirmByNumber]
 
 
 class Guard:
@@ -210,7 +225,7 @@ class Guard:
         ctx: Context[Any],
         preview: Preview,
         *,
-        answer: Answer | None,
+        answer: Answer | NumberAnswer | None,
         shown: Preview | NotAsked | None,
         token: str | None,
         perform: Callable[[], Awaitable[None]],
@@ -235,7 +250,7 @@ class Guard:
         self,
         ctx: Context[Any],
         preview: Preview,
-        answer: Answer | None,
+        answer: Answer | NumberAnswer | None,
         shown: Preview | NotAsked | None,
         entry: AuditEntry,
     ) -> Outcome | None:
@@ -253,7 +268,8 @@ class Guard:
                 "the pool changed while the person was deciding; "
                 "call again to show them the new preview"
             )
-        entry.confirmation = {"mode": "elicit", "result": reason or "person typed the exact name"}
+        typed = "the exact name" if preview.action == "delete_powerpack" else "the number"
+        entry.confirmation = {"mode": "elicit", "result": reason or f"person typed {typed}"}
         if reason is not None:
             return Outcome(status="cancelled", message=f"Cancelled: {reason}.", preview=preview)
         return None
@@ -296,16 +312,25 @@ class Guard:
         )
 
 
-def _refusal(answer: Answer, preview: Preview) -> str | None:
+def _refusal(answer: Answer | NumberAnswer, preview: Preview) -> str | None:
     if isinstance(answer, DeclinedElicitation):
         return "the person declined"
     if isinstance(answer, CancelledElicitation):
         return "the person dismissed the confirmation"
-    if isinstance(answer, AcceptedElicitation) and isinstance(answer.data, ConfirmByName):
-        if answer.data.name.strip() != preview.powerpack_name:
+    data = answer.data if isinstance(answer, AcceptedElicitation) else None
+    if isinstance(data, ConfirmByName):
+        if data.name.strip() != preview.confirm_with:
             return "the name the person typed does not match the Powerpack's name"
         return None
+    if isinstance(data, ConfirmByNumber):
+        if _digits(data.number) != preview.confirm_with:
+            return "the number the person typed does not match the number to unrent"
+        return None
     return "no confirmation was given"
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
 
 
 def _fingerprint(token: str | None) -> str | None:

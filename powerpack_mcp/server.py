@@ -18,6 +18,7 @@ from .audit import AuditLog
 from .guard import Guard, TokenSigner
 from .plivo import Credentials, open_client
 from .prompts import load_templates, register_prompts
+from .resources import register_resources
 from .settings import ConfigError, Settings
 from .tools import ALL_TOOLS, AppContext, ToolSpec
 
@@ -89,12 +90,19 @@ def build_server(
     signer = TokenSigner(key, account=credentials.auth_id, ttl=settings.confirm_ttl)
     guard = Guard(mode=settings.confirm, signer=signer, audit=audit)
 
+    live: list[AppContext] = []  # the lifespan's context, for resources that get no ctx
+
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         async with open_client(
             credentials, api_url=api_url, request_timeout=settings.timeout, transport=transport
         ) as plivo:
-            yield AppContext(plivo=plivo, settings=settings, guard=guard, audit=audit)
+            context = AppContext(plivo=plivo, settings=settings, guard=guard, audit=audit)
+            live.append(context)
+            try:
+                yield context
+            finally:
+                live.remove(context)
 
     instructions = INSTRUCTIONS + (SANDBOX_NOTE if settings.sandbox else "")
     instructions += READ_ONLY_NOTE if settings.read_only else ""
@@ -116,6 +124,7 @@ def build_server(
             structured_output=True,
         )
     register_prompts(server, load_templates())
+    register_resources(server, lambda: live[-1].plivo)
     return server
 
 

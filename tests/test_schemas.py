@@ -72,6 +72,9 @@ async def test_hints(sandbox_app: Starlette) -> None:
             "create_powerpack": (False, False, False),
             "update_powerpack": (False, True, True),
             "delete_powerpack": (False, True, False),
+            "list_pool_numbers": (True, False, True),
+            "add_pool_number": (False, False, False),
+            "remove_pool_number": (False, True, False),
         }
     )
 
@@ -385,6 +388,141 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                 },
                 "required": ["powerpack"],
                 "title": "delete_powerpackArguments",
+            },
+            "list_pool_numbers": {
+                "type": "object",
+                "properties": {
+                    "powerpack": {
+                        "description": "The Powerpack's UUID, or its exact name (names are unique per account).",
+                        "maxLength": 128,
+                        "minLength": 1,
+                        "title": "Powerpack",
+                        "type": "string",
+                    },
+                    "type": {
+                        "anyOf": [
+                            {"enum": ["fixed", "mobile", "toll-free"], "type": "string"},
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "Only fixed, mobile or toll-free numbers.",
+                        "title": "Type",
+                    },
+                    "service": {
+                        "anyOf": [{"enum": ["sms", "mms"], "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Only sms or mms numbers.",
+                        "title": "Service",
+                    },
+                    "country_iso2": {
+                        "anyOf": [
+                            {
+                                "description": "ISO 3166-1 alpha-2 country code, e.g. US.",
+                                "type": "string",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "Only this country.",
+                        "title": "Country Iso2",
+                    },
+                    "starts_with": {
+                        "anyOf": [
+                            {
+                                "items": {
+                                    "description": "Leading digits, e.g. 415.",
+                                    "pattern": "^\\d{1,10}$",
+                                    "type": "string",
+                                },
+                                "maxItems": 10,
+                                "minItems": 1,
+                                "type": "array",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "Only numbers whose national part starts with one of these prefixes (at most 10). Needs country_iso2.",
+                        "title": "Starts With",
+                    },
+                    "limit": {
+                        "default": 20,
+                        "description": "Page size, 1 to 20 (Plivo's maximum).",
+                        "maximum": 20,
+                        "minimum": 1,
+                        "title": "Limit",
+                        "type": "integer",
+                    },
+                    "offset": {
+                        "default": 0,
+                        "description": "How many items to skip; use next_offset.",
+                        "minimum": 0,
+                        "title": "Offset",
+                        "type": "integer",
+                    },
+                },
+                "required": ["powerpack"],
+                "title": "list_pool_numbersArguments",
+            },
+            "add_pool_number": {
+                "type": "object",
+                "properties": {
+                    "powerpack": {
+                        "description": "The Powerpack's UUID, or its exact name (names are unique per account).",
+                        "maxLength": 128,
+                        "minLength": 1,
+                        "title": "Powerpack",
+                        "type": "string",
+                    },
+                    "number": {
+                        "description": "A phone number the account rents, E.164 with or without '+'.",
+                        "maxLength": 24,
+                        "minLength": 8,
+                        "title": "Number",
+                        "type": "string",
+                    },
+                    "service": {
+                        "default": "sms",
+                        "description": "What the number sends: sms or mms.",
+                        "enum": ["sms", "mms"],
+                        "title": "Service",
+                        "type": "string",
+                    },
+                },
+                "required": ["powerpack", "number"],
+                "title": "add_pool_numberArguments",
+            },
+            "remove_pool_number": {
+                "type": "object",
+                "properties": {
+                    "powerpack": {
+                        "description": "The Powerpack's UUID, or its exact name (names are unique per account).",
+                        "maxLength": 128,
+                        "minLength": 1,
+                        "title": "Powerpack",
+                        "type": "string",
+                    },
+                    "number": {
+                        "description": "A number in the pool: a phone number (E.164, with or without '+') or a short code (3 to 8 digits, no '+').",
+                        "maxLength": 24,
+                        "minLength": 3,
+                        "title": "Number",
+                        "type": "string",
+                    },
+                    "unrent": {
+                        "default": False,
+                        "description": "false (default): the number leaves the pool but stays rented. true: it is also unrented, which needs a person's confirmation. Never for short codes.",
+                        "title": "Unrent",
+                        "type": "boolean",
+                    },
+                    "confirmation_token": {
+                        "anyOf": [{"maxLength": 2048, "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Only for unrent=true on servers in token mode: the token from the previous answer, passed after the user explicitly agreed to the preview.",
+                        "title": "Confirmation Token",
+                    },
+                },
+                "required": ["powerpack", "number"],
+                "title": "remove_pool_numberArguments",
             },
         }
     )
@@ -816,6 +954,171 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                 },
                 "required": ["status", "uuid", "name", "unrent_numbers", "message"],
                 "title": "DeleteResult",
+                "type": "object",
+            },
+            "list_pool_numbers": {
+                "$defs": {
+                    "PoolNumber": {
+                        "description": "A long-code or toll-free number in a Powerpack's pool.",
+                        "properties": {
+                            "number": {"title": "Number", "type": "string"},
+                            "country_iso2": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "default": None,
+                                "title": "Country Iso2",
+                            },
+                            "type": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "default": None,
+                                "description": "fixed, mobile or toll-free.",
+                                "title": "Type",
+                            },
+                            "service": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "default": None,
+                                "description": "sms or mms.",
+                                "title": "Service",
+                            },
+                            "added_on": {
+                                "anyOf": [
+                                    {"format": "date-time", "type": "string"},
+                                    {"type": "null"},
+                                ],
+                                "default": None,
+                                "title": "Added On",
+                            },
+                        },
+                        "required": ["number"],
+                        "title": "PoolNumber",
+                        "type": "object",
+                    },
+                    "Shortcode": {
+                        "description": "A short code linked to a Powerpack's pool (linked and unlinked, never rented here).",
+                        "properties": {
+                            "shortcode": {"title": "Shortcode", "type": "string"},
+                            "country_iso2": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "default": None,
+                                "title": "Country Iso2",
+                            },
+                            "added_on": {
+                                "anyOf": [
+                                    {"format": "date-time", "type": "string"},
+                                    {"type": "null"},
+                                ],
+                                "default": None,
+                                "title": "Added On",
+                            },
+                        },
+                        "required": ["shortcode"],
+                        "title": "Shortcode",
+                        "type": "object",
+                    },
+                },
+                "description": "One page of a pool's phone numbers, plus its short codes. Follow next_offset.",
+                "properties": {
+                    "powerpack_uuid": {"title": "Powerpack Uuid", "type": "string"},
+                    "powerpack_name": {"title": "Powerpack Name", "type": "string"},
+                    "numbers": {
+                        "items": {"$ref": "#/$defs/PoolNumber"},
+                        "title": "Numbers",
+                        "type": "array",
+                    },
+                    "shortcodes": {
+                        "description": "Short codes linked to the pool (at most one US and one CA).",
+                        "items": {"$ref": "#/$defs/Shortcode"},
+                        "title": "Shortcodes",
+                        "type": "array",
+                    },
+                    "total_count": {"title": "Total Count", "type": "integer"},
+                    "limit": {"title": "Limit", "type": "integer"},
+                    "offset": {"title": "Offset", "type": "integer"},
+                    "has_more": {"title": "Has More", "type": "boolean"},
+                    "next_offset": {
+                        "anyOf": [{"type": "integer"}, {"type": "null"}],
+                        "title": "Next Offset",
+                    },
+                },
+                "required": [
+                    "powerpack_uuid",
+                    "powerpack_name",
+                    "numbers",
+                    "shortcodes",
+                    "total_count",
+                    "limit",
+                    "offset",
+                    "has_more",
+                    "next_offset",
+                ],
+                "title": "PoolListing",
+                "type": "object",
+            },
+            "add_pool_number": {
+                "description": "What add_pool_number or remove_pool_number did, or why it did nothing.",
+                "properties": {
+                    "status": {
+                        "enum": ["added", "removed", "cancelled", "confirmation_required"],
+                        "title": "Status",
+                        "type": "string",
+                    },
+                    "powerpack_uuid": {"title": "Powerpack Uuid", "type": "string"},
+                    "powerpack_name": {"title": "Powerpack Name", "type": "string"},
+                    "number": {"title": "Number", "type": "string"},
+                    "unrented": {"default": False, "title": "Unrented", "type": "boolean"},
+                    "message": {"title": "Message", "type": "string"},
+                    "preview": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "What would happen; show it to the user before confirming.",
+                        "title": "Preview",
+                    },
+                    "confirmation_token": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Confirmation Token",
+                    },
+                    "expires_at": {
+                        "anyOf": [{"format": "date-time", "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Expires At",
+                    },
+                },
+                "required": ["status", "powerpack_uuid", "powerpack_name", "number", "message"],
+                "title": "PoolChange",
+                "type": "object",
+            },
+            "remove_pool_number": {
+                "description": "What add_pool_number or remove_pool_number did, or why it did nothing.",
+                "properties": {
+                    "status": {
+                        "enum": ["added", "removed", "cancelled", "confirmation_required"],
+                        "title": "Status",
+                        "type": "string",
+                    },
+                    "powerpack_uuid": {"title": "Powerpack Uuid", "type": "string"},
+                    "powerpack_name": {"title": "Powerpack Name", "type": "string"},
+                    "number": {"title": "Number", "type": "string"},
+                    "unrented": {"default": False, "title": "Unrented", "type": "boolean"},
+                    "message": {"title": "Message", "type": "string"},
+                    "preview": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "description": "What would happen; show it to the user before confirming.",
+                        "title": "Preview",
+                    },
+                    "confirmation_token": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Confirmation Token",
+                    },
+                    "expires_at": {
+                        "anyOf": [{"format": "date-time", "type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Expires At",
+                    },
+                },
+                "required": ["status", "powerpack_uuid", "powerpack_name", "number", "message"],
+                "title": "PoolChange",
                 "type": "object",
             },
         }

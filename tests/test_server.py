@@ -56,8 +56,17 @@ async def test_prompts_are_served_with_their_arguments(sandbox_app: Starlette) -
 
 
 def test_every_prompt_file_parses_and_names_only_real_tools() -> None:
-    tool_names = {"list_powerpacks", "get_powerpack", "create_powerpack", "update_powerpack"}
+    tool_names = {
+        "list_powerpacks",
+        "get_powerpack",
+        "create_powerpack",
+        "update_powerpack",
+        "list_pool_numbers",
+    }
     for template in load_templates():
         assert template.description
         mentioned = {word for word in tool_names if word in template.body}
         assert mentioned, f"{template.name} uses no tool"
+    audit = next(t for t in load_templates() if t.name == "audit-powerpacks")
+    assert "list_pool_numbers" in audit.body
+    assert "pool size" in audit.body

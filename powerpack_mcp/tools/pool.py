@@ -1,0 +1,339 @@
+"""Tools for a Powerpack's number pool: list its numbers, add one, take one out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp.server.mcpserver import Context, Elicit, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, BeforeValidator, Field
+
+from ..guard import ConfirmByNumber, NotAsked, NumberAnswer, Outcome, Preview
+from ..plivo import NotFound, PlivoError, PoolNumber, Powerpack, Shortcode
+from ..plivo.models import NumberService, NumberType, PoolNumberPage, ShortcodePage
+from .base import ToolSpec, app, plivo_errors
+from .inputs import Limit, Offset, PowerpackRef
+from .numbers import PhoneNumber, PoolMember, is_shortcode
+from .powerpacks import resolve
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Country = Annotated[
+    str,
+    BeforeValidator(_upper),
+    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code, e.g. US."),
+]
+Service = Annotated[NumberService, BeforeValidator(_lower)]
+Prefix = Annotated[str, Field(pattern=r"^\d{1,10}$", description="Leading digits, e.g. 415.")]
+
+
+class PoolListing(BaseModel):
+    """One page of a pool's phone numbers, plus its short codes. Follow next_offset."""
+
+    powerpack_uuid: str
+    powerpack_name: str
+    numbers: list[PoolNumber]
+    shortcodes: list[Shortcode] = Field(
+        description="Short codes linked to the pool (at most one US and one CA)."
+    )
+    total_count: int
+    limit: int
+    offset: int
+    has_more: bool
+    next_offset: int | None
+
+
+class PoolChange(BaseModel):
+    """What add_pool_number or remove_pool_number did, or why it did nothing."""
+
+    status: Literal["added", "removed", "cancelled", "confirmation_required"]
+    powerpack_uuid: str
+    powerpack_name: str
+    number: str
+    unrented: bool = False
+    message: str
+    preview: str | None = Field(
+        default=None, description="What would happen; show it to the user before confirming."
+    )
+    confirmation_token: str | None = None
+    expires_at: datetime | None = None
+
+
+@plivo_errors
+async def list_pool_numbers(
+    ctx: Context[Any],
+    powerpack: PowerpackRef,
+    type: Annotated[  # Plivo's own name for the filter
+        NumberType | None, Field(description="Only fixed, mobile or toll-free numbers.")
+    ] = None,
+    service: Annotated[Service | None, Field(description="Only sms or mms numbers.")] = None,
+    country_iso2: Annotated[Country | None, Field(description="Only this country.")] = None,
+    starts_with: Annotated[
+        list[Prefix] | None,
+        Field(
+            min_length=1,
+            max_length=10,
+            description="Only numbers whose national part starts with one of these "
+            "prefixes (at most 10). Needs country_iso2.",
+        ),
+    ] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> PoolListing:
+    if starts_with and country_iso2 is None:
+        raise ToolError("starts_with needs country_iso2: prefixes are national, e.g. US + 415.")
+    filters = {"type": type, "service": service, "country_iso2": country_iso2}
+    query = {key: value for key, value in filters.items() if value is not None}
+    if starts_with:
+        query["starts_with"] = ",".join(starts_with)
+    pack = await resolve(ctx, powerpack)
+    plivo, pool = app(ctx).plivo, _pool(pack)
+    numbers: PoolNumberPage | None = None
+    codes: ShortcodePage | None = None
+
+    async def fetch_numbers() -> None:
+        nonlocal numbers
+        numbers = await plivo.list_pool_numbers(pool, limit=limit, offset=offset, **query)
+
+    async def fetch_codes() -> None:
+        nonlocal codes
+        codes = await plivo.list_shortcodes(pool)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(fetch_numbers)
+        tg.start_soon(fetch_codes)
+    assert numbers is not None
+    assert codes is not None
+    end = numbers.meta.offset + len(numbers.objects)
+    has_more = end < numbers.meta.total_count
+    return PoolListing(
+        powerpack_uuid=pack.uuid,
+        powerpack_name=pack.name,
+        numbers=numbers.objects,
+        shortcodes=codes.objects,
+        total_count=numbers.meta.total_count,
+        limit=numbers.meta.limit,
+        offset=numbers.meta.offset,
+        has_more=has_more,
+        next_offset=end if has_more else None,
+    )
+
+
+@plivo_errors
+async def add_pool_number(
+    ctx: Context[Any],
+    powerpack: PowerpackRef,
+    number: PhoneNumber,
+    service: Annotated[Service, Field(description="What the number sends: sms or mms.")] = "sms",
+) -> PoolChange:
+    context = app(ctx)
+    pack = await resolve(ctx, powerpack)
+    arguments = {"number": number, "service": service}
+    async with context.audit.record("add_pool_number", target=pack.uuid, arguments=arguments):
+        try:
+            added = await context.plivo.add_pool_number(_pool(pack), number, service=service)
+        except NotFound:
+            raise ToolError(
+                f"The account does not rent {number}, so it cannot join a pool. This server "
+                "adds numbers the account already rents; it does not buy numbers."
+            ) from None
+    return PoolChange(
+        status="added",
+        powerpack_uuid=pack.uuid,
+        powerpack_name=pack.name,
+        number=added.number,
+        message=f"Added {added.number} ({service}) to Powerpack '{pack.name}'.",
+    )
+
+
+async def _removal_preview(
+    ctx: Context[Any], powerpack: str, number: str, unrent: bool
+) -> Preview | NotAsked:
+    """Resolver: the preview a person is shown (only when a person will be asked)."""
+    context = app(ctx)
+    if not unrent or is_shortcode(number) or not context.guard.wants_question(ctx):
+        return NotAsked()
+    try:
+        pack = await context.plivo.resolve_powerpack(powerpack)
+        return await _preview_removal(ctx, pack, number)
+    except PlivoError as exc:
+        raise ToolError(str(exc)) from None
+
+
+async def _ask_removal(
+    shown: Annotated[Preview | NotAsked, Resolve(_removal_preview)],
+) -> Elicit[ConfirmByNumber] | NotAsked:
+    """Resolver: the form in which a person types the number to confirm."""
+    if isinstance(shown, NotAsked):
+        return NotAsked()
+    return Elicit(
+        f"{shown.text()}\n\nTo confirm, type the number: {shown.numbers[0]}.", ConfirmByNumber
+    )
+
+
+async def _preview_removal(ctx: Context[Any], pack: Powerpack, number: str) -> Preview:
+    """Reads the pool: the number must be in it now."""
+    member = await app(ctx).plivo.get_pool_number(_pool(pack), number)
+    return Preview(
+        action="remove_pool_number",
+        powerpack_uuid=pack.uuid,
+        powerpack_name=pack.name,
+        numbers=(member.number,),
+    )
+
+
+@plivo_errors
+async def remove_pool_number(
+    ctx: Context[Any],
+    # Filled by the confirmation guard's resolvers, never by the model (not in the schema).
+    shown: Annotated[Preview | NotAsked, Resolve(_removal_preview)],
+    answer: Annotated[NumberAnswer, Resolve(_ask_removal)],
+    powerpack: PowerpackRef,
+    number: PoolMember,
+    unrent: Annotated[
+        bool,
+        Field(
+            description=(
+                "false (default): the number leaves the pool but stays rented. true: it is "
+                "also unrented, which needs a person's confirmation. Never for short codes."
+            )
+        ),
+    ] = False,
+    confirmation_token: Annotated[
+        str | None,
+        Field(
+            max_length=2048,
+            description=(
+                "Only for unrent=true on servers in token mode: the token from the previous "
+                "answer, passed after the user explicitly agreed to the preview."
+            ),
+        ),
+    ] = None,
+) -> PoolChange:
+    if unrent and is_shortcode(number):
+        raise ToolError(
+            f"{number} is a short code: short codes are only unlinked from a pool, never "
+            "unrented. Call again with unrent=false to unlink it."
+        )
+    context = app(ctx)
+    pack = await resolve(ctx, powerpack)
+    if unrent:
+        preview = await _preview_removal(ctx, pack, number)
+
+        async def perform() -> None:
+            await context.plivo.remove_pool_number(_pool(pack), number, unrent=True)
+
+        outcome = await context.guard.run(
+            ctx,
+            preview,
+            answer=answer,
+            shown=shown,
+            token=confirmation_token,
+            perform=perform,
+            arguments={"number": number, "unrent": True},
+        )
+        return _removal_result(pack, number, outcome)
+    arguments = {"number": number, "unrent": False}
+    async with context.audit.record("remove_pool_number", target=pack.uuid, arguments=arguments):
+        if is_shortcode(number):
+            await context.plivo.remove_shortcode(_pool(pack), number)
+        else:
+            await context.plivo.remove_pool_number(_pool(pack), number, unrent=False)
+    return PoolChange(
+        status="removed",
+        powerpack_uuid=pack.uuid,
+        powerpack_name=pack.name,
+        number=number,
+        message=f"Removed {number} from Powerpack '{pack.name}'; it stays in the account.",
+    )
+
+
+def _removal_result(pack: Powerpack, number: str, outcome: Outcome) -> PoolChange:
+    if outcome.status == "done":
+        return PoolChange(
+            status="removed",
+            powerpack_uuid=pack.uuid,
+            powerpack_name=pack.name,
+            number=number,
+            unrented=True,
+            message=(
+                f"Removed {number} from Powerpack '{pack.name}' and unrented it. Plivo returns "
+                "it to the carrier after 10 days."
+            ),
+        )
+    return PoolChange(
+        status=outcome.status,
+        powerpack_uuid=pack.uuid,
+        powerpack_name=pack.name,
+        number=number,
+        message=outcome.message,
+        preview=outcome.preview.text(),
+        confirmation_token=outcome.token,
+        expires_at=outcome.expires_at,
+    )
+
+
+def _pool(pack: Powerpack) -> str:
+    if not pack.number_pool_uuid:
+        raise ToolError(f"Powerpack '{pack.name}' has no number pool.")
+    return pack.number_pool_uuid
+
+
+TOOLS = [
+    ToolSpec(
+        fn=list_pool_numbers,
+        name="list_pool_numbers",
+        title="List a Powerpack's numbers",
+        description=(
+            "Lists the phone numbers (long codes and toll-free) in a Powerpack's number pool, "
+            "one page at a time, with the pool's short codes. Filters: type (fixed, mobile, "
+            "toll-free), service (sms, mms), country_iso2, and starts_with (up to 10 national "
+            "prefixes, needs country_iso2). When has_more is true, call again with "
+            "offset=next_offset."
+        ),
+        read_only=True,
+        destructive=False,
+        idempotent=True,
+    ),
+    ToolSpec(
+        fn=add_pool_number,
+        name="add_pool_number",
+        title="Add a number to a Powerpack",
+        description=(
+            "Adds a phone number (long code or toll-free) that the account already rents to a "
+            "Powerpack's pool, for sms or mms. It does not buy numbers: renting new numbers is "
+            "out of scope, and a number the account does not rent is refused. A number can be "
+            "in one Powerpack at a time. Short codes cannot be added through the API."
+        ),
+        read_only=False,
+        destructive=False,
+        idempotent=False,
+    ),
+    ToolSpec(
+        fn=remove_pool_number,
+        name="remove_pool_number",
+        title="Remove a number from a Powerpack",
+        description=(
+            "Takes a phone number or short code out of a Powerpack's pool. By default "
+            "(unrent=false) the number stays rented in the account. With unrent=true the phone "
+            "number is also unrented: Plivo releases it to the carrier after 10 days, for good. "
+            "That is guarded: a person must confirm, by typing the number in a form (elicit "
+            "mode) or by approving a preview whose confirmation_token you then pass back "
+            "(token mode). If the answer's status is 'confirmation_required', show the preview "
+            "to the user and call again with the token only after they explicitly agree. Short "
+            "codes are only unlinked, never unrented."
+        ),
+        read_only=False,
+        destructive=True,
+        idempotent=False,
+    ),
+]
