@@ -192,6 +192,14 @@ class PlivoClient:
             body={"unrent": unrent},
         )
 
+    async def get_pool_number(self, pool_uuid: str, number: str) -> PoolNumber:
+        data = await self._t.request(
+            "GET",
+            f"NumberPool/{_segment(pool_uuid)}/Number/{_segment(number)}/",
+            what=f"Number {number} in this Powerpack's pool",
+        )
+        return PoolNumber.model_validate(data)
+
     async def remove_shortcode(self, pool_uuid: str, shortcode: str) -> None:
         await self._t.request(
             "DELETE",
