@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver.exceptions import ToolError
 
 from .plivo import PlivoError
@@ -52,6 +53,8 @@ class AuditLog:
         self, tool: str, *, target: str, arguments: Mapping[str, Any]
     ) -> AsyncIterator[AuditEntry]:
         entry = AuditEntry(tool=tool, target=target, arguments=dict(arguments))
+        token = get_access_token()  # over HTTP: which operator-issued token made the call
+        entry.caller = token.client_id if token is not None else None
         fd = await self._open()
         try:
             yield entry

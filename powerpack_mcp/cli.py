@@ -54,6 +54,29 @@ def parser() -> argparse.ArgumentParser:
         help="how a person confirms unrenting numbers (POWERPACK_MCP_CONFIRM; default elicit)",
     )
     p.add_argument(
+        "--transport",
+        choices=["stdio", "http"],
+        help="stdio (default) or streamable HTTP at /mcp (POWERPACK_MCP_TRANSPORT)",
+    )
+    p.add_argument("--host", help="HTTP bind address (POWERPACK_MCP_HOST; default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="HTTP port (POWERPACK_MCP_PORT; default 8000)")
+    p.add_argument(
+        "--stateless",
+        action="store_const",
+        const=True,
+        help="HTTP without per-session state, for replicas (POWERPACK_MCP_STATELESS)",
+    )
+    p.add_argument(
+        "--allowed-hosts",
+        metavar="H,H",
+        help="extra Host values, e.g. mcp.example.com:* (POWERPACK_MCP_ALLOWED_HOSTS)",
+    )
+    p.add_argument(
+        "--allowed-origins",
+        metavar="O,O",
+        help="extra browser Origins, e.g. https://ops.example.com (POWERPACK_MCP_ALLOWED_ORIGINS)",
+    )
+    p.add_argument(
         "--log-level",
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -69,6 +92,12 @@ def load_settings(args: argparse.Namespace) -> Settings:
         "tools": args.tools,
         "confirm": args.confirm,
         "log_level": args.log_level,
+        "transport": args.transport,
+        "host": args.host,
+        "port": args.port,
+        "stateless": args.stateless,
+        "allowed_hosts": args.allowed_hosts,
+        "allowed_origins": args.allowed_origins,
     }
     overrides: dict[str, Any] = {key: value for key, value in flags.items() if value is not None}
     return Settings(**overrides)
@@ -92,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .server import build_server
 
         configure_logging(settings)
+        if settings.transport == "http":
+            return _serve_http(settings)
         server = build_server(settings)
     except ValidationError as exc:
         print(f"powerpack-mcp: invalid configuration: {_describe(exc)}", file=sys.stderr)
@@ -99,13 +130,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"powerpack-mcp: {exc}", file=sys.stderr)
         return 2
+    _announce(settings)
+    server.run()
+    return 0
+
+
+def _serve_http(settings: Settings) -> int:
+    # Imported here: the HTTP stack is loaded only when it is used.
+    from .server import build_server
+    from .web import StaticTokenVerifier, check_exposure, load_tokens, serve
+
+    tokens = load_tokens(settings)
+    check_exposure(settings, tokens)
+    verifier = StaticTokenVerifier(tokens) if tokens else None
+    server = build_server(settings, token_verifier=verifier)
+    _announce(settings)
+    logger.info(
+        "serving MCP at http://%s:%s/mcp (%s, %d token(s))",
+        settings.host,
+        settings.port,
+        "stateless" if settings.stateless else "stateful",
+        len(tokens),
+    )
+    serve(server, settings)
+    return 0
+
+
+def _announce(settings: Settings) -> None:
     if settings.sandbox:
         logger.warning(
             "sandbox mode: serving the built-in Plivo emulator with demo data; "
             "nothing reaches Plivo"
         )
-    server.run()
-    return 0
 
 
 def run() -> None:

@@ -35,6 +35,7 @@ from .audit import AuditEntry, AuditLog
 from .plivo import PlivoClient, Powerpack
 
 PREVIEW_LIMIT = 20
+MODERN_PROTOCOL = "2026-07-28"  # elicitation rides the answer (InputRequiredResult)
 HOLD_DAYS = 10  # Plivo keeps an unrented number this long, then returns it to the carrier.
 Action = Literal["delete_powerpack", "remove_pool_number"]
 
@@ -184,10 +185,15 @@ def _b64(raw: bytes) -> str:
 
 
 def can_elicit(ctx: Context[Any]) -> bool:
-    """Whether the client declared form elicitation (a bare `elicitation: {}` counts)."""
+    """Whether a form can reach a person: the client declared form elicitation (a bare
+    `elicitation: {}` counts) and, before 2026-07-28, the connection has a back-channel
+    (a stateless HTTP server has none for those clients)."""
     capabilities = ctx.client_capabilities
     elicitation = capabilities.elicitation if capabilities is not None else None
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+    if elicitation is None or (elicitation.form is None and elicitation.url is not None):
+        return False
+    version = ctx.protocol_version or ""
+    return version >= MODERN_PROTOCOL or ctx.request_context.session.can_send_request
 
 
 # A resolver that asks nothing hands back `NotAsked` wrapped as an accepted outcome.

@@ -7,11 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import MCPServer, RequestStateSecurity
 from mcp.types import CallToolResult, TextContent
-from pydantic import SecretStr
+from pydantic import AnyHttpUrl, SecretStr
 
 from . import __version__
 from .audit import AuditLog
@@ -77,10 +80,32 @@ def _refuse_hidden(hidden: dict[str, str]) -> Any:
     return middleware
 
 
+def _time_limit(seconds: float) -> Any:
+    """Middleware: no tool call outlives the per-request limit."""
+
+    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method != "tools/call":
+            return await call_next(ctx)
+        with anyio.move_on_after(seconds):
+            return await call_next(ctx)
+        text = (
+            f"The call took longer than {seconds:g} s and was stopped. A change it was making "
+            "may or may not have been applied: check the current state before retrying."
+        )
+        return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+    return middleware
+
+
 def build_server(
-    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    token_verifier: TokenVerifier | None = None,
 ) -> MCPServer[AppContext]:
-    """Everything is checked here, so a bad configuration fails before serving anything."""
+    """Everything is checked here, so a bad configuration fails before serving anything.
+
+    `token_verifier` turns on bearer authentication (HTTP only)."""
     settings.check_credentials()
     served, hidden = select_tools(settings)
     credentials, api_url, transport = _upstream(settings, transport)
@@ -104,6 +129,10 @@ def build_server(
             finally:
                 live.remove(context)
 
+    middleware = [_time_limit(settings.request_timeout)]
+    if hidden:
+        middleware.insert(0, _refuse_hidden(hidden))
+    state_key = settings.state_key
     instructions = INSTRUCTIONS + (SANDBOX_NOTE if settings.sandbox else "")
     instructions += READ_ONLY_NOTE if settings.read_only else ""
     server = MCPServer(
@@ -112,7 +141,13 @@ def build_server(
         version=__version__,
         instructions=instructions,
         lifespan=lifespan,
-        middleware=[_refuse_hidden(hidden)] if hidden else None,
+        middleware=middleware,
+        token_verifier=token_verifier,
+        auth=_auth(settings) if token_verifier is not None else None,
+        # Replicas behind a load balancer must share this key to resume each other's rounds.
+        request_state_security=(
+            RequestStateSecurity(keys=[state_key.get_secret_value()]) if state_key else None
+        ),
     )
     for spec in served:
         server.add_tool(
@@ -126,6 +161,12 @@ def build_server(
     register_prompts(server, load_templates())
     register_resources(server, lambda: live[-1].plivo)
     return server
+
+
+def _auth(settings: Settings) -> AuthSettings:
+    # Static bearer tokens: no authorization server, so no metadata routes are published.
+    issuer = AnyHttpUrl(f"http://{settings.host}:{settings.port or 80}")
+    return AuthSettings(issuer_url=issuer, resource_server_url=None)
 
 
 def _upstream(

@@ -36,14 +36,31 @@ class Settings(BaseSettings):
     confirm_secret: SecretStr | None = None
     confirm_ttl: float = Field(default=300, gt=0, le=900)
     audit_log: Path | None = None
+    # Streamable HTTP (one server for a team).
+    transport: Literal["stdio", "http"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    stateless: bool = False
+    http_tokens: SecretStr | None = None
+    http_tokens_file: Path | None = None
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    state_key: SecretStr | None = None
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    request_timeout: float = Field(default=120.0, gt=0)
+    shutdown_grace: float = Field(default=30.0, ge=0)
 
-    @field_validator("tools", mode="before")
+    @field_validator("tools", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
     def _split_tools(cls, value: Any) -> Any:
         if isinstance(value, str):
-            names = tuple(name.strip() for name in value.split(",") if name.strip())
-            return names or None
+            return tuple(name.strip() for name in value.split(",") if name.strip())
         return value
+
+    @field_validator("tools", mode="after")
+    @classmethod
+    def _empty_tools_is_all(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return value or None
 
     @field_validator("log_level", mode="before")
     @classmethod
