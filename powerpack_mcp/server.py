@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,8 @@ from .prompts import load_templates, register_prompts
 from .resources import register_resources
 from .settings import ConfigError, Settings
 from .tools import ALL_TOOLS, AppContext, ToolSpec
+
+logger = logging.getLogger("powerpack_mcp")
 
 SANDBOX_API_URL = "http://sandbox.invalid"
 
@@ -123,6 +126,7 @@ def build_server(
             credentials, api_url=api_url, request_timeout=settings.timeout, transport=transport
         ) as plivo:
             context = AppContext(plivo=plivo, settings=settings, guard=guard, audit=audit)
+            logger.debug("Plivo client opened for %s", api_url)
             live.append(context)
             try:
                 yield context

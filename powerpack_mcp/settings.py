@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     def _empty_tools_is_all(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         return value or None
 
+    @field_validator("state_key")
+    @classmethod
+    def _long_state_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters of secret randomness")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:

@@ -105,11 +105,13 @@ async def http_client(
     *,
     elicitation: ElicitationFnT | None = None,
     terminate_on_close: bool = True,
+    legacy: bool = False,
 ) -> AsyncIterator[Client]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
         transport = streamable_http_client(
             f"{url}/mcp", http_client=http, terminate_on_close=terminate_on_close
         )
-        async with Client(transport, elicitation_callback=elicitation) as client:
+        mode = "legacy" if legacy else "auto"
+        async with Client(transport, elicitation_callback=elicitation, mode=mode) as client:
             yield client

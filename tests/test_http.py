@@ -248,6 +248,35 @@ async def test_elicitation_round_trip_across_replicas(
     assert calls[0] != calls[1]  # ... each on another replica
 
 
+@pytest.mark.anyio
+async def test_a_legacy_client_of_a_stateless_server_is_refused_not_waved_through(
+    sandbox_app: Starlette, sandbox_url: str
+) -> None:
+    async def person(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content={"name": "marketing"})
+
+    with http_server("--stateless", **SHARED, **upstream(sandbox_url)) as server:
+        async with http_client(server.url, TOKEN, elicitation=person, legacy=True) as client:
+            arguments = {"powerpack": "marketing", "unrent_numbers": True}
+            message = error(await client.call_tool("delete_powerpack", arguments))
+    assert "--confirm token" in message
+    assert not [r for r in await Emulator(sandbox_app).requests() if r["method"] == "DELETE"]
+
+
+def test_a_short_state_key_is_refused_at_start() -> None:
+    done = subprocess.run(
+        [*COMMAND, "--sandbox", "--port", str(free_port())],
+        env=clean_env(POWERPACK_MCP_STATE_KEY="short"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "POWERPACK_MCP_STATE_KEY" in done.stderr
+    assert "short" not in done.stderr.replace("POWERPACK", "")
+
+
 # Shutdown and load --------------------------------------------------------------------------
 
 
