@@ -131,7 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"powerpack-mcp: {exc}", file=sys.stderr)
         return 2
     _announce(settings)
-    server.run()
+    import anyio
+
+    from .stdio import serve_stdio
+
+    anyio.run(serve_stdio, server)
     return 0
 
 

@@ -6,20 +6,17 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-import anyio
 import httpx
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
-from mcp.types import CallToolResult, TextContent
 from pydantic import AnyHttpUrl, SecretStr
 
 from . import __version__
 from .audit import AuditLog
 from .guard import Guard, TokenSigner
+from .middleware import concise_argument_errors, refuse_hidden, time_limit
 from .plivo import Credentials, open_client
 from .prompts import load_templates, register_prompts
 from .resources import register_resources
@@ -68,38 +65,6 @@ def select_tools(settings: Settings) -> tuple[list[ToolSpec], dict[str, str]]:
     return served, hidden
 
 
-def _refuse_hidden(hidden: dict[str, str]) -> Any:
-    """Middleware: a hidden tool is refused at call time too, with the reason."""
-
-    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        name = (ctx.params or {}).get("name") if ctx.method == "tools/call" else None
-        if isinstance(name, str) and name in hidden:
-            return CallToolResult(
-                content=[TextContent(type="text", text=f"{name} is disabled: {hidden[name]}.")],
-                is_error=True,
-            )
-        return await call_next(ctx)
-
-    return middleware
-
-
-def _time_limit(seconds: float) -> Any:
-    """Middleware: no tool call outlives the per-request limit."""
-
-    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method != "tools/call":
-            return await call_next(ctx)
-        with anyio.move_on_after(seconds):
-            return await call_next(ctx)
-        text = (
-            f"The call took longer than {seconds:g} s and was stopped. A change it was making "
-            "may or may not have been applied: check the current state before retrying."
-        )
-        return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
-
-    return middleware
-
-
 def build_server(
     settings: Settings,
     *,
@@ -133,9 +98,9 @@ def build_server(
             finally:
                 live.remove(context)
 
-    middleware = [_time_limit(settings.request_timeout)]
+    middleware = [concise_argument_errors(), time_limit(settings.request_timeout)]
     if hidden:
-        middleware.insert(0, _refuse_hidden(hidden))
+        middleware.insert(0, refuse_hidden(hidden))
     state_key = settings.state_key
     instructions = INSTRUCTIONS + (SANDBOX_NOTE if settings.sandbox else "")
     instructions += READ_ONLY_NOTE if settings.read_only else ""

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import subprocess
 import sys
-import tempfile
-import threading
 from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
+from stdio_support import RawSession
 from support import error, ok
 
 from powerpack_mcp import __version__
@@ -127,50 +124,6 @@ INITIALIZE = {
     },
 }
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-
-
-class RawSession:
-    """A server subprocess spoken to line by line, as a bare-bones client would."""
-
-    def __init__(self, *args: str, **env: str) -> None:
-        # A file, not a pipe, for stderr: DEBUG logs must never block the server on a full pipe.
-        self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [*COMMAND, *args],
-            env=clean_env(**env),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-
-    def send(self, message: dict[str, Any] | str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(message if isinstance(message, str) else json.dumps(message) + "\n")
-        self.proc.stdin.flush()
-
-    def answer(self, request_id: int) -> dict[str, Any]:
-        """The next message with this id; every stdout line on the way must be JSON-RPC."""
-        while True:
-            message = json.loads(self.lines.get(timeout=20))
-            assert message["jsonrpc"] == "2.0"
-            if message.get("id") == request_id:
-                return dict(message)
-
-    def close(self) -> str:
-        """End the session as a client does (close stdin); return stderr."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=20)
-        self.stderr.seek(0)
-        return self.stderr.read()
 
 
 def call(request_id: int, name: str, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -215,3 +215,13 @@ async def test_results_carry_structured_content_and_text(emulator: Emulator) -> 
         result = await client.call_tool("get_powerpack", {"powerpack": "alerts"})
     assert ok(result)["application_type"] == "xml"
     assert '"name": "alerts"' in text(result) or '"name":"alerts"' in text(result)
+
+
+async def test_argument_errors_read_as_plain_lines(emulator: Emulator) -> None:
+    async with connect(emulator.app) as client:
+        message = error(await client.call_tool("list_powerpacks", {"limit": 50, "offset": "x"}))
+    assert message == (
+        "Invalid arguments for list_powerpacks; nothing was sent:\n"
+        "- limit: Input should be less than or equal to 20 (got 50)\n"
+        "- offset: Input should be a valid integer, unable to parse string as an integer (got 'x')"
+    )
