@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import __version__
+from .commands.config import CLIENTS
 from .settings import ConfigError, Settings
 
 logger = logging.getLogger("powerpack_mcp")
@@ -26,11 +27,21 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="powerpack-mcp",
         description=(
-            "MCP server for Plivo Powerpacks (stdio). Credentials come from the environment: "
+            "MCP server for Plivo Powerpacks: run bare to serve MCP over stdio, or use a command "
+            "below. Credentials come from the environment: "
             "PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN. Every flag has a POWERPACK_MCP_* twin."
         ),
     )
     p.add_argument("--version", action="version", version=f"powerpack-mcp {__version__}")
+    commands = p.add_subparsers(dest="command", metavar="[command]")
+    commands.add_parser(
+        "demo", help="watch an assistant use the server against the built-in emulator"
+    )
+    doctor = commands.add_parser("doctor", help="check credentials, access and settings")
+    doctor.add_argument("--sandbox", action="store_true", help="check against the emulator")
+    config = commands.add_parser("config", help="print the snippet for your MCP client")
+    config.add_argument("client", choices=CLIENTS)
+    config.add_argument("--sandbox", action="store_true", help="the sandbox variant")
     p.add_argument(
         "--sandbox",
         action="store_const",
@@ -87,7 +98,7 @@ def parser() -> argparse.ArgumentParser:
 
 def load_settings(args: argparse.Namespace) -> Settings:
     flags = {
-        "sandbox": args.sandbox,
+        "sandbox": args.sandbox or None,
         "read_only": args.read_only,
         "tools": args.tools,
         "confirm": args.confirm,
@@ -115,11 +126,17 @@ def _describe(exc: ValidationError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "config":
+        from .commands import config
+
+        return config.main(args.client, sandbox=args.sandbox)
     try:
         settings = load_settings(args)
         from .logs import configure_logging
         from .server import build_server
 
+        if args.command is not None:
+            return _command(args.command, settings)
         configure_logging(settings)
         if settings.transport == "http":
             return _serve_http(settings)
@@ -137,6 +154,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     anyio.run(serve_stdio, server)
     return 0
+
+
+def _command(name: str, settings: Settings) -> int:
+    from .logs import configure_logging
+
+    # A person is reading stdout: only warnings and worse on stderr.
+    configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    if name == "demo":
+        from .commands import demo
+
+        return demo.main()
+    from .commands import doctor
+
+    return doctor.main(settings)
 
 
 def _serve_http(settings: Settings) -> int:

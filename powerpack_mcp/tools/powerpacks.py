@@ -193,8 +193,9 @@ def _delete_result(target: Powerpack, outcome: Outcome) -> DeleteResult:
             unrent_numbers=True,
             numbers_unrented=numbers,
             message=(
-                f"Deleted Powerpack '{target.name}' and unrented {len(numbers)} numbers. Plivo "
-                "returns them to the carrier after 10 days."
+                f"Deleted Powerpack '{target.name}' and unrented {len(numbers)} "
+                f"number{'s' * (len(numbers) != 1)}. Plivo returns "
+                f"{'them' if len(numbers) != 1 else 'it'} to the carrier after 10 days."
             ),
         )
     return DeleteResult(

@@ -1,0 +1,1 @@
+"""Subcommands for people: `demo`, `doctor`, `config`. The bare command runs the server."""

@@ -1,0 +1,141 @@
+"""`demo`, `doctor` and `config`, run as a person runs them, checking what they rely on."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+from pathlib import Path
+
+import pytest
+from stdio_support import COMMAND, clean_env
+
+from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
+
+SECRET = "DOCTORCANARY-0123456789abcdef"
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args],
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_demo_piped_is_plain_and_every_step_passes() -> None:
+    done = run("demo")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "\x1b[" not in out  # plain text when piped
+    for number in range(1, 10):
+        assert f"\n{number}. " in out
+    assert out.count("   ok") == 9
+    assert "Every step behaved as expected." in out
+    assert "-> delete_powerpack" in out
+    assert "10 days" in out  # the guard's preview is shown
+    assert "The person declines." in out
+    assert "Cancelled: the person declined." in out
+    assert "NAME       STICKY  LOCAL  APP" in out  # results as tables, not JSON
+    assert DEFAULT_AUTH_TOKEN not in out + done.stderr
+    assert done.stderr == ""
+
+
+def test_demo_on_a_terminal_uses_colour() -> None:
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [*COMMAND, "demo"], env=clean_env(), stdout=follower, stderr=subprocess.DEVNULL
+    ) as proc:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closes when the demo ends
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=60) == 0
+    os.close(leader)
+    shown = b"".join(chunks).decode()
+    assert "\x1b[" in shown
+    assert "Every step behaved as expected." in shown
+
+
+def test_doctor_sandbox_passes_without_showing_the_token() -> None:
+    done = run("doctor", "--sandbox")
+    assert done.returncode == 0, done.stdout
+    lines = [line for line in done.stdout.splitlines() if line.startswith(("ok", "problem"))]
+    assert len(lines) == 6
+    assert all(line.startswith("ok") for line in lines)
+    assert "may list Powerpacks   3 Powerpack(s)" in done.stdout
+    assert DEFAULT_AUTH_TOKEN not in done.stdout + done.stderr
+
+
+def test_doctor_with_rejected_credentials(sandbox_url: str) -> None:
+    done = run(
+        "doctor", PLIVO_AUTH_ID=DEFAULT_AUTH_ID, PLIVO_AUTH_TOKEN=SECRET, PLIVO_API_URL=sandbox_url
+    )
+    assert done.returncode == 1
+    assert "problem  credentials accepted  Plivo answered 401" in done.stdout
+    assert "fix: copy the auth ID and token again" in done.stdout
+    assert "ok       API reachable" in done.stdout
+    assert SECRET not in done.stdout + done.stderr
+
+
+def test_doctor_with_missing_variables_and_an_unwritable_audit_log(tmp_path: Path) -> None:
+    done = run("doctor", POWERPACK_MCP_AUDIT_LOG=str(tmp_path / "no" / "such" / "dir.log"))
+    assert done.returncode == 1
+    assert "problem  credentials" in done.stdout
+    assert "PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN not set" in done.stdout
+    assert "problem  audit log" in done.stdout
+
+
+def test_doctor_wants_shared_keys_for_replicas() -> None:
+    done = run("doctor", "--sandbox", POWERPACK_MCP_STATELESS="true")
+    assert done.returncode == 1
+    assert "POWERPACK_MCP_STATE_KEY" in done.stdout
+
+
+@pytest.mark.parametrize("client", ["claude-desktop", "cursor", "vscode"])
+def test_config_json_clients(client: str) -> None:
+    done = run("config", client, PLIVO_AUTH_TOKEN=SECRET)
+    assert done.returncode == 0
+    document = json.loads(done.stdout)  # stdout is exactly the snippet
+    servers = document["servers" if client == "vscode" else "mcpServers"]
+    server = servers["plivo-powerpacks"]
+    assert Path(server["command"]).is_absolute()
+    assert set(server["env"]) == {"PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN"}
+    assert SECRET not in done.stdout + done.stderr
+    assert done.stderr.strip()  # where to put it
+    if client == "claude-desktop":
+        assert server["args"] == ["--confirm", "token"]  # it cannot show forms
+    if client == "vscode":
+        assert server["env"]["PLIVO_AUTH_TOKEN"] == "${input:plivo-auth-token}"
+        assert document["inputs"][0]["password"] is True
+
+
+def test_config_claude_code_is_a_command() -> None:
+    done = run("config", "claude-code", PLIVO_AUTH_ID=DEFAULT_AUTH_ID, PLIVO_AUTH_TOKEN=SECRET)
+    assert done.returncode == 0
+    line = done.stdout.strip()
+    assert line.startswith("claude mcp add --transport stdio --env ")
+    assert f"PLIVO_AUTH_ID={DEFAULT_AUTH_ID}" in line  # not a secret: filled in
+    assert "<your Plivo auth token>" in line
+    assert SECRET not in line
+    assert " -- /" in line  # an absolute path to the command
+
+
+@pytest.mark.parametrize("client", ["claude-desktop", "cursor", "vscode"])
+def test_config_sandbox_variant(client: str) -> None:
+    done = run("config", client, "--sandbox")
+    document = json.loads(done.stdout)
+    server = document["servers" if client == "vscode" else "mcpServers"]["plivo-powerpacks"]
+    assert server["args"] == ["--sandbox"]
+    assert not server.get("env")
