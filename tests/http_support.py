@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -18,15 +17,11 @@ import httpx2
 from mcp import Client
 from mcp.client.session import ElicitationFnT
 from mcp.client.streamable_http import streamable_http_client
+from stdio_support import clean_env
 
 from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
 
 COMMAND = [sys.executable, "-m", "powerpack_mcp", "--transport", "http"]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLIVO_", "POWERPACK_MCP_"))}
-    return {**env, **extra}
 
 
 def upstream(url: str) -> dict[str, str]:

@@ -15,8 +15,22 @@ COMMAND = [sys.executable, "-m", "powerpack_mcp"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
+    """The environment minus anything that configures the server, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PLIVO_", "POWERPACK_MCP_"))}
     return {**env, **extra}
+
+
+def run_command(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`powerpack-mcp ARGS` to completion, with no stdin, as a person runs it."""
+    return subprocess.run(
+        [*COMMAND, *args],
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 class RawSession:

@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from typing import Any
-
 import pytest
 from mcp import Client, StdioServerParameters
-from stdio_support import RawSession
+from stdio_support import (
+    COMMAND,
+    INITIALIZE,
+    INITIALIZED,
+    RawSession,
+    clean_env,
+    run_command,
+    tool_call,
+)
 from support import error, ok
 
 from powerpack_mcp import __version__
 from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
 
-COMMAND = [sys.executable, "-m", "powerpack_mcp"]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment minus anything that configures the server, plus `extra`."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PLIVO_", "POWERPACK_MCP_"))
-    }
-    return {**env, **extra}
-
-
-def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*COMMAND, *args],
-        env=clean_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+run = run_command
 
 
 def test_missing_credentials_exit_at_once_naming_them() -> None:
@@ -113,24 +94,6 @@ async def test_read_only_env_twin_hides_and_refuses_writes() -> None:
     assert still_there["name"] == "support"
 
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "0"},
-    },
-}
-INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-
-
-def call(request_id: int, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    params = {"name": name, "arguments": arguments}
-    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
-
-
 def test_stdout_is_protocol_only_and_logs_redact_the_token(sandbox_url: str) -> None:
     """DEBUG logging against the emulator over HTTP: stderr has logs, never the token."""
     session = RawSession(
@@ -143,9 +106,9 @@ def test_stdout_is_protocol_only_and_logs_redact_the_token(sandbox_url: str) -> 
     session.send(INITIALIZE)
     assert session.answer(1)["result"]["serverInfo"]["name"] == "powerpack-mcp"
     session.send(INITIALIZED)
-    session.send(call(2, "get_powerpack", {"powerpack": "marketing"}))
+    session.send(tool_call(2, "get_powerpack", {"powerpack": "marketing"}))
     assert session.answer(2)["result"]["structuredContent"]["name"] == "marketing"
-    session.send(call(3, "get_powerpack", {"powerpack": "ghost"}))
+    session.send(tool_call(3, "get_powerpack", {"powerpack": "ghost"}))
     assert session.answer(3)["result"]["isError"] is True
     stderr = session.close()
     assert session.lines.empty()

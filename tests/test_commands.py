@@ -9,23 +9,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from stdio_support import COMMAND, clean_env
+from stdio_support import COMMAND, clean_env, run_command
 
 from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
 
 SECRET = "DOCTORCANARY-0123456789abcdef"
 
 
-def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*COMMAND, *args],
-        env=clean_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+run = run_command
 
 
 def test_demo_piped_is_plain_and_every_step_passes() -> None:

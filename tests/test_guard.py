@@ -345,3 +345,18 @@ async def test_unwritable_audit_log_refuses_the_change(emulator: Emulator, tmp_p
         message = error(await client.call_tool("create_powerpack", {"name": "unrecorded"}))
     assert "audit log cannot be written" in message
     assert await emulator.api_calls("POST") == []
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_an_unknown_powerpack_is_not_found_before_anyone_is_asked(
+    emulator: Emulator, era: Era
+) -> None:
+    person = Person(("accept", "ghost"))
+    async with connect(emulator.app, era, elicitation=person) as client:
+        message = error(
+            await client.call_tool(
+                "delete_powerpack", {"powerpack": "ghost", "unrent_numbers": True}
+            )
+        )
+    assert "Powerpack 'ghost' not found" in message
+    assert person.shown == []

@@ -13,13 +13,14 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from http_support import COMMAND, clean_env, free_port, http_client, http_server, upstream
+from http_support import COMMAND, free_port, http_client, http_server, upstream
 from mcp.client.context import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from stdio_support import INITIALIZE, clean_env
 from support import Emulator, error, ok
 
 from powerpack_mcp import __version__
@@ -27,16 +28,6 @@ from powerpack_mcp.sandbox import serve
 
 TOKEN = "alice-token-0123456789abcdef"
 TOKENS = {"POWERPACK_MCP_HTTP_TOKENS": f"alice:{TOKEN},bob:bob-token-0123456789abcdef"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "0"},
-    },
-}
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 SHARED = {
     **TOKENS,

@@ -382,7 +382,7 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                     "confirmation_token": {
                         "anyOf": [{"maxLength": 2048, "type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Only for unrent_numbers=true on servers in token mode: the token from the previous answer, passed after the user explicitly agreed to the preview.",
+                        "description": "Only when unrenting, on servers in token mode: the confirmation_token from the previous answer, passed back after the user explicitly agreed to its preview.",
                         "title": "Confirmation Token",
                     },
                 },
@@ -517,7 +517,7 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                     "confirmation_token": {
                         "anyOf": [{"maxLength": 2048, "type": "string"}, {"type": "null"}],
                         "default": None,
-                        "description": "Only for unrent=true on servers in token mode: the token from the previous answer, passed after the user explicitly agreed to the preview.",
+                        "description": "Only when unrenting, on servers in token mode: the confirmation_token from the previous answer, passed back after the user explicitly agreed to its preview.",
                         "title": "Confirmation Token",
                     },
                 },

@@ -25,11 +25,11 @@ NumberType = Literal["fixed", "mobile", "toll-free"]
 NumberService = Literal["sms", "mms"]
 
 
-def _lower(value: Any) -> Any:
+def lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-def _upper(value: Any) -> Any:
+def upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
 
@@ -44,9 +44,9 @@ class Priority(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    priority1: Annotated[PriorityValue, BeforeValidator(_lower)]
-    priority2: Annotated[PriorityValue, BeforeValidator(_lower)]
-    priority3: Annotated[PriorityValue, BeforeValidator(_lower)]
+    priority1: Annotated[PriorityValue, BeforeValidator(lower)]
+    priority2: Annotated[PriorityValue, BeforeValidator(lower)]
+    priority3: Annotated[PriorityValue, BeforeValidator(lower)]
 
     @model_validator(mode="after")
     def _distinct(self) -> Priority:
@@ -65,10 +65,10 @@ class NumberPriority(BaseModel):
 
     country_iso: Annotated[
         str,
-        BeforeValidator(_upper),
+        BeforeValidator(upper),
         Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code, e.g. US."),
     ]
-    service_type: Annotated[ServiceType, BeforeValidator(_upper), Field(description="SMS or MMS.")]
+    service_type: Annotated[ServiceType, BeforeValidator(upper), Field(description="SMS or MMS.")]
     priority: Priority
 
 
@@ -104,7 +104,7 @@ class Powerpack(BaseModel):
         if isinstance(data, dict) and "number_pool" in data and "number_pool_uuid" not in data:
             data = {**data, "number_pool_uuid": _pool_uuid_from_path(data["number_pool"])}
         if isinstance(data, dict) and isinstance(data.get("application_type"), str):
-            data = {**data, "application_type": _lower(data["application_type"])}
+            data = {**data, "application_type": lower(data["application_type"])}
         return data
 
 

@@ -17,6 +17,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
 from ..plivo import PlivoClient, PlivoError
+from ..plivo.models import PageMeta
 
 if TYPE_CHECKING:
     from ..audit import AuditLog
@@ -64,6 +65,19 @@ class ToolSpec:
             idempotent_hint=self.idempotent,
             open_world_hint=self.open_world,
         )
+
+
+def page_position(meta: PageMeta, count: int) -> dict[str, Any]:
+    """Honest pagination: where this page sits, and where the next one starts."""
+    end = meta.offset + count
+    has_more = end < meta.total_count
+    return {
+        "total_count": meta.total_count,
+        "limit": meta.limit,
+        "offset": meta.offset,
+        "has_more": has_more,
+        "next_offset": end if has_more else None,
+    }
 
 
 def plivo_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:

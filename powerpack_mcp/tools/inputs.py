@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from ..plivo.models import ApplicationType, NumberPriority
+from ..plivo.models import ApplicationType, NumberPriority, NumberService, lower, upper
 
 NAME_MAX = 64
 
@@ -17,10 +17,6 @@ def _printable_name(value: str) -> str:
     if not value.isprintable():
         raise ValueError("must contain only printable characters (no tabs or line breaks)")
     return value
-
-
-def _lower(value: Any) -> Any:
-    return value.strip().lower() if isinstance(value, str) else value
 
 
 PowerpackRef = Annotated[
@@ -67,7 +63,7 @@ LocalConnect = Annotated[
 
 AppType = Annotated[
     ApplicationType,
-    BeforeValidator(_lower),
+    BeforeValidator(lower),
     Field(description="The kind of application: 'xml' (an XML application) or 'phlo'."),
 ]
 
@@ -97,3 +93,21 @@ Priorities = Annotated[
 
 Limit = Annotated[int, Field(ge=1, le=20, description="Page size, 1 to 20 (Plivo's maximum).")]
 Offset = Annotated[int, Field(ge=0, description="How many items to skip; use next_offset.")]
+
+Country = Annotated[
+    str,
+    BeforeValidator(upper),
+    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code, e.g. US."),
+]
+Service = Annotated[NumberService, BeforeValidator(lower)]
+
+ConfirmationToken = Annotated[
+    str | None,
+    Field(
+        max_length=2048,
+        description=(
+            "Only when unrenting, on servers in token mode: the confirmation_token from the "
+            "previous answer, passed back after the user explicitly agreed to its preview."
+        ),
+    ),
+]

@@ -8,31 +8,16 @@ from typing import Annotated, Any, Literal
 import anyio
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
 from ..guard import ConfirmByNumber, NotAsked, NumberAnswer, Outcome, Preview
-from ..plivo import NotFound, PlivoError, PoolNumber, Powerpack, Shortcode
-from ..plivo.models import NumberService, NumberType, PoolNumberPage, ShortcodePage
-from .base import ToolSpec, app, plivo_errors
-from .inputs import Limit, Offset, PowerpackRef
+from ..plivo import NotFound, PoolNumber, Powerpack, Shortcode
+from ..plivo.models import NumberType, PoolNumberPage, ShortcodePage
+from .base import ToolSpec, app, page_position, plivo_errors
+from .inputs import ConfirmationToken, Country, Limit, Offset, PowerpackRef, Service
 from .numbers import PhoneNumber, PoolMember, is_shortcode
 from .powerpacks import resolve
 
-
-def _upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-def _lower(value: Any) -> Any:
-    return value.strip().lower() if isinstance(value, str) else value
-
-
-Country = Annotated[
-    str,
-    BeforeValidator(_upper),
-    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code, e.g. US."),
-]
-Service = Annotated[NumberService, BeforeValidator(_lower)]
 Prefix = Annotated[str, Field(pattern=r"^\d{1,10}$", description="Leading digits, e.g. 415.")]
 
 
@@ -113,18 +98,12 @@ async def list_pool_numbers(
         tg.start_soon(fetch_codes)
     assert numbers is not None
     assert codes is not None
-    end = numbers.meta.offset + len(numbers.objects)
-    has_more = end < numbers.meta.total_count
     return PoolListing(
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,
         numbers=numbers.objects,
         shortcodes=codes.objects,
-        total_count=numbers.meta.total_count,
-        limit=numbers.meta.limit,
-        offset=numbers.meta.offset,
-        has_more=has_more,
-        next_offset=end if has_more else None,
+        **page_position(numbers.meta, len(numbers.objects)),
     )
 
 
@@ -155,6 +134,7 @@ async def add_pool_number(
     )
 
 
+@plivo_errors
 async def _removal_preview(
     ctx: Context[Any], powerpack: str, number: str, unrent: bool
 ) -> Preview | NotAsked:
@@ -162,11 +142,8 @@ async def _removal_preview(
     context = app(ctx)
     if not unrent or is_shortcode(number) or not context.guard.wants_question(ctx):
         return NotAsked()
-    try:
-        pack = await context.plivo.resolve_powerpack(powerpack)
-        return await _preview_removal(ctx, pack, number)
-    except PlivoError as exc:
-        raise ToolError(str(exc)) from None
+    pack = await context.plivo.resolve_powerpack(powerpack)
+    return await _preview_removal(ctx, pack, number)
 
 
 async def _ask_removal(
@@ -208,16 +185,7 @@ async def remove_pool_number(
             )
         ),
     ] = False,
-    confirmation_token: Annotated[
-        str | None,
-        Field(
-            max_length=2048,
-            description=(
-                "Only for unrent=true on servers in token mode: the token from the previous "
-                "answer, passed after the user explicitly agreed to the preview."
-            ),
-        ),
-    ] = None,
+    confirmation_token: ConfirmationToken = None,
 ) -> PoolChange:
     if unrent and is_shortcode(number):
         raise ToolError(

@@ -10,11 +10,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from ..guard import Answer, ConfirmByName, NotAsked, Outcome, Preview
-from ..plivo import NumberPriority, PlivoError, Powerpack
-from .base import ToolSpec, app, plivo_errors, progress_reporter
+from ..plivo import NumberPriority, Powerpack
+from .base import ToolSpec, app, page_position, plivo_errors, progress_reporter
 from .inputs import (
     AppId,
     AppType,
+    ConfirmationToken,
     Limit,
     LocalConnect,
     Offset,
@@ -93,16 +94,7 @@ async def list_powerpacks(
     ctx: Context[Any], limit: Limit = 20, offset: Offset = 0
 ) -> PowerpackList:
     page = await app(ctx).plivo.list_powerpacks(limit=limit, offset=offset)
-    end = page.meta.offset + len(page.objects)
-    has_more = end < page.meta.total_count
-    return PowerpackList(
-        powerpacks=page.objects,
-        total_count=page.meta.total_count,
-        limit=page.meta.limit,
-        offset=page.meta.offset,
-        has_more=has_more,
-        next_offset=end if has_more else None,
-    )
+    return PowerpackList(powerpacks=page.objects, **page_position(page.meta, len(page.objects)))
 
 
 @plivo_errors
@@ -160,6 +152,7 @@ async def update_powerpack(
         return await context.plivo.update_powerpack(current.uuid, fields)
 
 
+@plivo_errors
 async def _delete_preview(
     ctx: Context[Any], powerpack: str, unrent_numbers: bool
 ) -> Preview | NotAsked:
@@ -167,11 +160,8 @@ async def _delete_preview(
     context = app(ctx)
     if not unrent_numbers or not context.guard.wants_question(ctx):
         return NotAsked()
-    try:
-        target = await context.plivo.resolve_powerpack(powerpack)
-        return await context.guard.preview_delete(context.plivo, target)
-    except PlivoError as exc:
-        raise ToolError(str(exc)) from None
+    target = await context.plivo.resolve_powerpack(powerpack)
+    return await context.guard.preview_delete(context.plivo, target)
 
 
 async def _ask_delete(
@@ -226,16 +216,7 @@ async def delete_powerpack(
             )
         ),
     ] = False,
-    confirmation_token: Annotated[
-        str | None,
-        Field(
-            max_length=2048,
-            description=(
-                "Only for unrent_numbers=true on servers in token mode: the token from the "
-                "previous answer, passed after the user explicitly agreed to the preview."
-            ),
-        ),
-    ] = None,
+    confirmation_token: ConfirmationToken = None,
 ) -> DeleteResult:
     context = app(ctx)
     target = await resolve(ctx, powerpack)
