@@ -6,8 +6,8 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-import httpx
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
@@ -22,6 +22,9 @@ from .prompts import load_templates, register_prompts
 from .resources import register_resources
 from .settings import ConfigError, Settings
 from .tools import ALL_TOOLS, AppContext, ToolSpec
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("powerpack_mcp")
 
@@ -146,6 +149,8 @@ def _upstream(
         assert settings.auth_token is not None
         return Credentials(settings.auth_id, settings.auth_token), settings.api_url, transport
     # Imported here: a stdio session against real Plivo never loads the emulator.
+    import httpx
+
     from .sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN, create_app
 
     if transport is None:

@@ -7,14 +7,16 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import anyio
-import httpx
 from pydantic import SecretStr
 
 from .. import __version__
+
+if TYPE_CHECKING:
+    import httpx
 from .errors import NotFound, PlivoError
 from .http import Transport
 from .models import (
@@ -241,12 +243,24 @@ async def open_client(
 ) -> AsyncIterator[PlivoClient]:
     """One pooled HTTP client for the server's lifetime, so connections are reused."""
     base = f"{api_url.rstrip('/')}/v1/Account/{_segment(credentials.auth_id)}/"
-    async with httpx.AsyncClient(
-        base_url=base,
-        auth=httpx.BasicAuth(credentials.auth_id, credentials.auth_token.get_secret_value()),
-        headers={"User-Agent": f"powerpack-mcp/{__version__}", "Accept": "application/json"},
-        timeout=request_timeout,
-        transport=transport,
-        limits=httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight),
-    ) as http:
-        yield PlivoClient(Transport(http, timeout=request_timeout, max_in_flight=max_in_flight))
+
+    def connect() -> httpx.AsyncClient:
+        import httpx
+
+        limits = httpx.Limits(
+            max_connections=max_in_flight, max_keepalive_connections=max_in_flight
+        )
+        return httpx.AsyncClient(
+            base_url=base,
+            auth=httpx.BasicAuth(credentials.auth_id, credentials.auth_token.get_secret_value()),
+            headers={"User-Agent": f"powerpack-mcp/{__version__}", "Accept": "application/json"},
+            timeout=request_timeout,
+            transport=transport,
+            limits=limits,
+        )
+
+    upstream = Transport(connect, timeout=request_timeout, max_in_flight=max_in_flight)
+    try:
+        yield PlivoClient(upstream)
+    finally:
+        await upstream.aclose()

@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -24,6 +23,11 @@ from tenacity import (
     stop_before_delay,
     wait_exponential_jitter,
 )
+
+if TYPE_CHECKING:
+    # httpx is imported when the first request is made, not at start: a client asking for
+    # the tool list should not wait for an HTTP stack it has not used yet.
+    import httpx
 
 from .errors import (
     AuthenticationFailed,
@@ -132,11 +136,22 @@ def decode(response: httpx.Response, *, method: str) -> Any:
 class Transport:
     """Sends requests to one Plivo account with bounded time, concurrency and retries."""
 
-    def __init__(self, http: httpx.AsyncClient, *, timeout: float, max_in_flight: int) -> None:
-        self._http = http
+    def __init__(
+        self,
+        connect: Callable[[], httpx.AsyncClient],
+        *,
+        timeout: float,
+        max_in_flight: int,
+    ) -> None:
+        self._connect = connect
+        self._http: httpx.AsyncClient | None = None  # made on first use, then pooled
         self._timeout = timeout
         # One bound for the whole server: Plivo allows 300 requests per 5 s per account.
         self._in_flight = anyio.Semaphore(max_in_flight)
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
 
     async def request(
         self,
@@ -169,8 +184,12 @@ class Transport:
         params: Mapping[str, str | int] | None,
         body: Mapping[str, Any] | None,
     ) -> Any:
+        import httpx  # loaded once, on the first request
+
         may_have_applied = method != "GET"
         started = time.perf_counter()
+        if self._http is None:
+            self._http = self._connect()
         async with self._in_flight:
             try:
                 # anyio's deadline holds for every transport, including in-process ASGI.
