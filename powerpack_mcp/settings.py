@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     @field_validator("tools", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
-    def _split_tools(cls, value: Any) -> Any:
+    def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(name.strip() for name in value.split(",") if name.strip())
         return value
