@@ -70,3 +70,11 @@ def test_every_prompt_file_parses_and_names_only_real_tools() -> None:
     audit = next(t for t in load_templates() if t.name == "audit-powerpacks")
     assert "list_pool_numbers" in audit.body
     assert "pool size" in audit.body
+
+
+@pytest.mark.parametrize(("era", "version"), [("modern", "2026-07-28"), ("legacy", "2025-11-25")])
+async def test_the_two_protocol_eras_are_really_spoken(
+    sandbox_app: Starlette, era: str, version: str
+) -> None:
+    async with connect(sandbox_app, era) as client:  # type: ignore[arg-type]
+        assert client.protocol_version == version
