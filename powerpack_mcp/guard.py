@@ -122,6 +122,27 @@ class Outcome:
     expires_at: datetime | None = None
 
 
+class Unconfirmed(BaseModel):
+    """The part of a guarded tool's answer that speaks when nothing was done yet."""
+
+    preview: str | None = Field(
+        default=None, description="What would happen; show it to the user before confirming."
+    )
+    confirmation_token: str | None = None
+    expires_at: datetime | None = None
+
+    @staticmethod
+    def fields(outcome: Outcome) -> dict[str, Any]:
+        """The answer's fields for a cancelled or to-be-confirmed outcome."""
+        return {
+            "status": outcome.status,
+            "message": outcome.message,
+            "preview": outcome.preview.text(),
+            "confirmation_token": outcome.token,
+            "expires_at": outcome.expires_at,
+        }
+
+
 class TokenRefused(Exception):
     pass
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -10,7 +9,7 @@ from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from ..guard import ConfirmByNumber, NotAsked, NumberAnswer, Outcome, Preview
+from ..guard import ConfirmByNumber, NotAsked, NumberAnswer, Outcome, Preview, Unconfirmed
 from ..plivo import NotFound, PoolNumber, Powerpack, Shortcode
 from ..plivo.models import NumberType, PoolNumberPage, ShortcodePage
 from .base import ToolSpec, app, page_position, plivo_errors
@@ -37,7 +36,7 @@ class PoolListing(BaseModel):
     next_offset: int | None
 
 
-class PoolChange(BaseModel):
+class PoolChange(Unconfirmed):
     """What add_pool_number or remove_pool_number did, or why it did nothing."""
 
     status: Literal["added", "removed", "cancelled", "confirmation_required"]
@@ -46,11 +45,6 @@ class PoolChange(BaseModel):
     number: str
     unrented: bool = False
     message: str
-    preview: str | None = Field(
-        default=None, description="What would happen; show it to the user before confirming."
-    )
-    confirmation_token: str | None = None
-    expires_at: datetime | None = None
 
 
 @plivo_errors
@@ -239,14 +233,10 @@ def _removal_result(pack: Powerpack, number: str, outcome: Outcome) -> PoolChang
             ),
         )
     return PoolChange(
-        status=outcome.status,
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,
         number=number,
-        message=outcome.message,
-        preview=outcome.preview.text(),
-        confirmation_token=outcome.token,
-        expires_at=outcome.expires_at,
+        **Unconfirmed.fields(outcome),
     )
 
 

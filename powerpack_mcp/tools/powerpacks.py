@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from ..guard import Answer, ConfirmByName, NotAsked, Outcome, Preview
+from ..guard import Answer, ConfirmByName, NotAsked, Outcome, Preview, Unconfirmed
 from ..plivo import NumberPriority, Powerpack
 from .base import ToolSpec, app, page_position, plivo_errors, progress_reporter
 from .inputs import (
@@ -37,7 +36,7 @@ class PowerpackList(BaseModel):
     next_offset: int | None
 
 
-class DeleteResult(BaseModel):
+class DeleteResult(Unconfirmed):
     """What delete_powerpack did, or why it did nothing."""
 
     status: Literal["deleted", "cancelled", "confirmation_required"]
@@ -46,11 +45,6 @@ class DeleteResult(BaseModel):
     unrent_numbers: bool
     numbers_unrented: list[str] = Field(default_factory=list)
     message: str
-    preview: str | None = Field(
-        default=None, description="What would happen; show it to the user before confirming."
-    )
-    confirmation_token: str | None = None
-    expires_at: datetime | None = None
 
 
 async def resolve(ctx: Context[Any], ref: str) -> Powerpack:
@@ -189,14 +183,7 @@ def _delete_result(target: Powerpack, outcome: Outcome) -> DeleteResult:
             ),
         )
     return DeleteResult(
-        status=outcome.status,
-        uuid=target.uuid,
-        name=target.name,
-        unrent_numbers=True,
-        message=outcome.message,
-        preview=outcome.preview.text(),
-        confirmation_token=outcome.token,
-        expires_at=outcome.expires_at,
+        uuid=target.uuid, name=target.name, unrent_numbers=True, **Unconfirmed.fields(outcome)
     )
 
 
