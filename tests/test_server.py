@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from starlette.applications import Starlette
-from support import connect, error, ok
+from support import Emulator, connect, error, ok
 
 from powerpack_mcp.prompts import load_templates
 from powerpack_mcp.server import build_server
@@ -78,3 +78,13 @@ async def test_the_two_protocol_eras_are_really_spoken(
 ) -> None:
     async with connect(sandbox_app, era) as client:  # type: ignore[arg-type]
         assert client.protocol_version == version
+
+
+async def test_a_call_over_the_request_time_limit_is_stopped(sandbox_app: Starlette) -> None:
+    await Emulator(sandbox_app).fault(method="GET", path="/Powerpack/", delay_ms=5000)
+    async with connect(sandbox_app, timeout=10, request_timeout=0.3) as client:
+        message = error(await client.call_tool("list_powerpacks", {}))
+        assert "took longer than 0.3 s" in message
+        assert "may or may not have been applied" in message
+        await Emulator(sandbox_app).http.delete("/_sandbox/faults")
+        assert ok(await client.call_tool("list_powerpacks", {}))["total_count"] == 3
