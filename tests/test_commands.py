@@ -6,9 +6,14 @@ import json
 import os
 import pty
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from http_support import free_port
 from stdio_support import COMMAND, clean_env, run_command
 
 from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
@@ -69,9 +74,33 @@ def test_doctor_sandbox_passes_without_showing_the_token() -> None:
     assert DEFAULT_AUTH_TOKEN not in done.stdout + done.stderr
 
 
-def test_doctor_with_rejected_credentials(sandbox_url: str) -> None:
+@pytest.fixture
+def standalone_emulator() -> Iterator[str]:
+    """`python -m powerpack_mcp.sandbox`, as a person would start it, on a free port."""
+    port = free_port()
+    with subprocess.Popen(
+        [sys.executable, "-m", "powerpack_mcp.sandbox", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as proc:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/_sandbox/stats", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)  # readiness polling, not timing
+        yield url
+        proc.terminate()
+
+
+def test_doctor_with_rejected_credentials(standalone_emulator: str) -> None:
     done = run(
-        "doctor", PLIVO_AUTH_ID=DEFAULT_AUTH_ID, PLIVO_AUTH_TOKEN=SECRET, PLIVO_API_URL=sandbox_url
+        "doctor",
+        PLIVO_AUTH_ID=DEFAULT_AUTH_ID,
+        PLIVO_AUTH_TOKEN=SECRET,
+        PLIVO_API_URL=standalone_emulator,
     )
     assert done.returncode == 1
     assert "problem  credentials accepted  Plivo answered 401" in done.stdout
