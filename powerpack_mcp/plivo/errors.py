@@ -12,9 +12,6 @@ import math
 class PlivoError(Exception):
     """Base class: a Plivo call did not succeed."""
 
-    #: Whether repeating the same request later may succeed.
-    retryable: bool = False
-
 
 class AuthenticationFailed(PlivoError):
     """401: Plivo did not accept the credentials."""
@@ -52,8 +49,6 @@ class InvalidRequest(PlivoError):
 class RateLimited(PlivoError):
     """429: too many requests; `retry_after` is Plivo's advised wait, when known."""
 
-    retryable = True
-
     def __init__(self, retry_after: float | None) -> None:
         self.retry_after = retry_after
         wait = f"retry in {math.ceil(retry_after)} s" if retry_after else "retry in a few seconds"
@@ -62,8 +57,6 @@ class RateLimited(PlivoError):
 
 class UpstreamUnavailable(PlivoError):
     """5xx, a timeout, a dropped connection or an unreadable answer."""
-
-    retryable = True
 
     def __init__(self, detail: str, *, may_have_applied: bool = False) -> None:
         self.may_have_applied = may_have_applied

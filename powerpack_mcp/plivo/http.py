@@ -34,15 +34,12 @@ from .errors import (
     Forbidden,
     InvalidRequest,
     NotFound,
-    PlivoError,
     RateLimited,
     UpstreamUnavailable,
 )
 
 logger = logging.getLogger("powerpack_mcp.plivo")
 
-#: The longest Retry-After we are willing to sleep through inside one tool call.
-RETRY_AFTER_CAP = 10.0
 MAX_ATTEMPTS = 4
 #: Upstream text (error messages) is data; keep it short so it cannot flood an answer.
 MAX_DETAIL = 300
@@ -165,7 +162,8 @@ class Transport:
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda exc: _retryable(method, exc)),
             wait=_wait,
-            # Never sleep past the caller's time budget: give the model the wait instead.
+            # Never sleep past the call's time budget (this caps Retry-After too): a longer wait
+            # goes back to the model as "retry in N s".
             stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(self._timeout),
             sleep=anyio.sleep,
             reraise=True,
@@ -216,4 +214,4 @@ class Transport:
         return decode(response, method=method)
 
 
-__all__ = ["NotSent", "PlivoError", "Transient", "Transport", "retry_after_seconds"]
+__all__ = ["NotSent", "Transient", "Transport", "retry_after_seconds"]
