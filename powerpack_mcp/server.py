@@ -15,9 +15,10 @@ from pydantic import AnyHttpUrl, SecretStr
 
 from . import __version__
 from .audit import AuditLog
-from .guard import Guard, TokenSigner
+from .guard import AnswerBook, Guard, TokenSigner
 from .middleware import concise_argument_errors, refuse_hidden, time_limit
 from .plivo import Credentials, open_client
+from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
 from .resources import register_resources
 from .settings import ConfigError, Settings
@@ -80,11 +81,9 @@ def build_server(
     settings.check_credentials()
     served, hidden = select_tools(settings)
     credentials, api_url, transport = _upstream(settings, transport)
-    audit = AuditLog(settings.audit_log)
-    secret = settings.confirm_secret
-    key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
-    signer = TokenSigner(key, account=credentials.auth_id, ttl=settings.confirm_ttl)
-    guard = Guard(mode=settings.confirm, signer=signer, audit=audit)
+    token = credentials.auth_token.get_secret_value()
+    audit = AuditLog(settings.audit_log, secrets=secret_forms(credentials.auth_id, token))
+    guard = _guard(settings, credentials.auth_id, audit)
 
     live: list[AppContext] = []  # the lifespan's context, for resources that get no ctx
 
@@ -133,6 +132,31 @@ def build_server(
     register_prompts(server, load_templates())
     register_resources(server, lambda: live[-1].plivo)
     return server
+
+
+def _guard(settings: Settings, account: str, audit: AuditLog) -> Guard:
+    secret = settings.confirm_secret
+    key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
+    stateless = settings.transport == "http" and settings.stateless
+    if stateless and settings.confirm == "elicit":
+        logger.warning(
+            "stateless HTTP with --confirm elicit: clients on protocol versions before "
+            "2026-07-28 cannot be shown a confirmation form, so their unrents are refused; "
+            "use --confirm token, or serve without --stateless"
+        )
+    # Without a bearer token to name the caller: on stdio, this process is the one caller;
+    # over HTTP, every caller is the same anonymous one (replicas share it).
+    local = "http:anonymous" if settings.transport == "http" else f"stdio:{secrets.token_hex(8)}"
+    return Guard(
+        mode=settings.confirm,
+        signer=TokenSigner(key, account=account, ttl=settings.confirm_ttl),
+        answers=AnswerBook(key),
+        audit=audit,
+        account=account,
+        sandbox=settings.sandbox,
+        stateless=stateless,
+        local_caller=local,
+    )
 
 
 def _auth(settings: Settings) -> AuthSettings:

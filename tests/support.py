@@ -44,6 +44,24 @@ class Emulator:
                 calls.append((entry["method"], path))
         return calls
 
+    async def unrent_requests(self) -> list[str]:
+        """The numbers that unrent requests named, in the order they reached the emulator.
+
+        A Powerpack DELETE that asks Plivo to unrent its whole pool is listed as
+        "POOL:<uuid>": this server must never send one (it cannot know what the pool holds
+        by the time Plivo acts on it)."""
+        named = []
+        for entry in await self.requests():
+            body = entry["body"] if isinstance(entry["body"], dict) else {}
+            parts = entry["path"].rstrip("/").split("/")
+            if entry["method"] != "DELETE":
+                continue
+            if "Powerpack" in parts and body.get("unrent_numbers") in (True, "true", "True"):
+                named.append(f"POOL:{parts[-1]}")
+            elif {"Number", "Tollfree"} & set(parts) and body.get("unrent") in (True, "true"):
+                named.append(parts[-1])
+        return named
+
     async def clear_requests(self) -> None:
         (await self.http.delete("/_sandbox/requests")).raise_for_status()
 

@@ -47,12 +47,9 @@ def emulator(sandbox_app: Starlette) -> Emulator:
     return Emulator(sandbox_app)
 
 
-async def unrent_deletes(emulator: Emulator) -> list[dict[str, Any]]:
-    return [
-        r
-        for r in await emulator.requests()
-        if r["method"] == "DELETE" and (r["body"] or {}).get("unrent_numbers") in (True, "true")
-    ]
+async def unrent_deletes(emulator: Emulator) -> list[str]:
+    """What reached the emulator's unrent endpoints: numbers, or POOL:<uuid> for a bulk one."""
+    return await emulator.unrent_requests()
 
 
 async def marketing_numbers(emulator: Emulator, client: Any) -> list[str]:
@@ -83,8 +80,8 @@ async def test_person_types_the_exact_name_and_numbers_are_unrented(
     [question] = person.shown
     assert "marketing" in question
     assert "10 days" in question
-    assert all(number in question for number in numbers)
-    assert len(await unrent_deletes(emulator)) == 1
+    assert all(f"+{number}" in question for number in numbers)
+    assert sorted(await unrent_deletes(emulator)) == numbers
     for number in numbers:
         assert not await emulator.rented(number)
 
@@ -203,7 +200,7 @@ async def test_token_flow_previews_then_deletes(emulator: Emulator, era: Era) ->
         done = ok(await confirm(client, first["confirmation_token"]))
     assert done["status"] == "deleted"
     assert len(done["numbers_unrented"]) == MARKETING_POOL_SIZE
-    assert len(await unrent_deletes(emulator)) == 1
+    assert sorted(await unrent_deletes(emulator)) == done["numbers_unrented"]
 
 
 def resign(token: str, **changes: Any) -> str:
@@ -255,10 +252,12 @@ async def test_a_token_works_once(emulator: Emulator) -> None:
     async with connect(emulator.app, **token_mode()) as client:
         token = (await ask_token(client))["confirmation_token"]
         failed = error(await confirm(client, token))
+        sent = await unrent_deletes(emulator)
         reused = error(await confirm(client, token))
-    assert "unavailable" in failed
+    assert "Deleting Powerpack 'marketing' then failed" in failed
     assert "already been used" in reused
-    assert len(await unrent_deletes(emulator)) == 1  # the one that failed upstream
+    assert len(sent) == MARKETING_POOL_SIZE
+    assert await unrent_deletes(emulator) == sent  # the reuse sent nothing
 
 
 async def test_pool_change_after_preview_asks_again(emulator: Emulator) -> None:
@@ -276,11 +275,23 @@ async def test_pool_change_after_preview_asks_again(emulator: Emulator) -> None:
     assert spare in done["numbers_unrented"]
 
 
-async def test_a_secret_shared_by_two_servers_lets_either_confirm(emulator: Emulator) -> None:
+async def test_http_replicas_sharing_a_secret_confirm_each_others_tokens(
+    emulator: Emulator,
+) -> None:
+    replica = token_mode(transport="http", stateless=True)
+    async with connect(emulator.app, **replica) as one:
+        token = (await ask_token(one))["confirmation_token"]
+    async with connect(emulator.app, **replica) as other:
+        assert ok(await confirm(other, token))["status"] == "deleted"
+
+
+async def test_a_token_from_another_stdio_process_is_refused(emulator: Emulator) -> None:
     async with connect(emulator.app, **token_mode()) as one:
         token = (await ask_token(one))["confirmation_token"]
     async with connect(emulator.app, **token_mode()) as other:
-        assert ok(await confirm(other, token))["status"] == "deleted"
+        message = error(await confirm(other, token))
+    assert "issued to another caller" in message
+    assert await unrent_deletes(emulator) == []
 
 
 # Audit log ----------------------------------------------------------------------------------
@@ -301,23 +312,32 @@ async def test_audit_records_every_outcome(emulator: Emulator, tmp_path: Path) -
         ok(await confirm(client, token))
         ok(await client.call_tool("delete_powerpack", {"powerpack": "a2"}))
     lines = audit_lines(log)
-    summary = [(line["tool"], line["outcome"]) for line in lines]
+    summary = [(line["event"], line["tool"], line.get("outcome")) for line in lines]
     assert summary == [
-        ("create_powerpack", "ok"),
-        ("update_powerpack", "ok"),
-        ("create_powerpack", "error"),
-        ("delete_powerpack", "confirmation_required"),
-        ("delete_powerpack", "error"),
-        ("delete_powerpack", "ok"),
-        ("delete_powerpack", "ok"),
+        ("intent", "create_powerpack", None),
+        ("outcome", "create_powerpack", "ok"),
+        ("intent", "update_powerpack", None),
+        ("outcome", "update_powerpack", "ok"),
+        ("intent", "create_powerpack", None),
+        ("outcome", "create_powerpack", "error"),
+        ("decision", "delete_powerpack", "confirmation_required"),
+        ("decision", "delete_powerpack", "refused"),
+        ("intent", "delete_powerpack", None),
+        ("outcome", "delete_powerpack", "ok"),
+        ("intent", "delete_powerpack", None),
+        ("outcome", "delete_powerpack", "ok"),
     ]
-    assert lines[2]["error"].startswith("Plivo rejected the request")
-    assert lines[4]["confirmation"]["result"].startswith("token refused")
-    assert lines[5]["confirmation"] == {
-        "mode": "token",
-        "result": "valid token after user approval",
-    }
-    assert lines[5]["arguments"]["confirmation_token"] != token  # a fingerprint, not the token
+    intents = {line["id"]: line for line in lines if line["event"] == "intent"}
+    outcomes = [line for line in lines if line["event"] == "outcome"]
+    assert [line["id"] for line in outcomes] == list(intents)  # each intent, then its outcome
+    assert lines[5]["error"].startswith("Plivo rejected the request")
+    assert lines[7]["confirmation"]["result"].startswith("token refused")
+    unrent = lines[8]
+    assert unrent["confirmation"]["mode"] == "token"
+    assert unrent["confirmation"]["result"] == "valid token after user approval"
+    assert unrent["confirmation"]["token"] not in (None, token)  # a fingerprint, not the token
+    assert len(unrent["numbers"]) == MARKETING_POOL_SIZE
+    assert lines[9]["numbers_unrented"] == unrent["numbers"]
     assert all(line["time"] and line["target"] for line in lines)
     assert SECRET not in log.read_text()
 
@@ -335,8 +355,9 @@ async def test_audit_records_how_a_person_answered(
             )
         )
     [line] = audit_lines(log)
-    assert line["outcome"] == "cancelled"
-    assert line["confirmation"] == {"mode": "elicit", "result": "the person declined"}
+    assert (line["event"], line["outcome"]) == ("decision", "cancelled")
+    assert line["confirmation"]["result"] == "the person declined"
+    assert line["numbers"] == ["13125550106"]  # what the person was shown
 
 
 async def test_unwritable_audit_log_refuses_the_change(emulator: Emulator, tmp_path: Path) -> None:

@@ -41,13 +41,8 @@ def arguments() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-async def unrent_deletes(app: Starlette) -> list[dict[str, Any]]:
-    requests = await Emulator(app).requests()
-    return [
-        r
-        for r in requests
-        if r["method"] == "DELETE" and (r["body"] or {}).get("unrent_numbers") in (True, "true")
-    ]
+async def unrent_deletes(app: Starlette) -> list[str]:
+    return await Emulator(app).unrent_requests()
 
 
 @pytest.mark.parametrize("mode", ["elicit", "token"])

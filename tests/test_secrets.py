@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from stdio_support import INITIALIZE, INITIALIZED, RawSession, tool_call
+from proxy import Proxy
+from stdio_support import INITIALIZE, INITIALIZED, RawSession, run_command, tool_call
 
 from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, create_app, serve
 
@@ -102,3 +103,23 @@ def test_rejected_credentials_do_not_leak_either(emulator_url: str, tmp_path: Pa
     assert "Plivo rejected the credentials" in everything
     assert wrong not in everything
     assert base64.b64encode(f"{DEFAULT_AUTH_ID}:{wrong}".encode()).decode() not in everything
+
+
+def test_an_upstream_that_echoes_the_credentials_cannot_leak_them(tmp_path: Path) -> None:
+    """A gateway that puts the request's headers in its error bodies: every text from it is
+    scrubbed before it reaches a result, the audit log, a log line or `doctor`."""
+    proxy = Proxy(create_app(auth_token=CANARY))
+    proxy.echo_headers = lambda request: request.url.path.startswith("/v1/")
+    with serve(proxy) as url:
+        everything = run_everything(url, tmp_path / "audit.jsonl", CANARY)
+        doctor = run_command(
+            "doctor", PLIVO_AUTH_ID=DEFAULT_AUTH_ID, PLIVO_AUTH_TOKEN=CANARY, PLIVO_API_URL=url
+        )
+    everything += doctor.stdout + doctor.stderr
+    assert "authorization: Basic ***" in everything  # the echo really came back, scrubbed
+    assert (
+        '"error": "Plivo rejected the request: bad request'
+        in (tmp_path / "audit.jsonl").read_text()
+    )
+    assert CANARY not in everything
+    assert BASIC not in everything

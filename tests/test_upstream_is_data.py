@@ -36,11 +36,11 @@ async def test_a_hostile_name_stays_a_name(sandbox_app: Starlette) -> None:
 
 def test_plivo_error_text_is_bounded() -> None:
     response = httpx.Response(400, json={"api_id": "x", "error": "A" * 100_000})
-    detail = error_detail(response)
+    detail = error_detail(400, response.content)
     assert len(detail) <= MAX_DETAIL
     assert detail.endswith("…")
 
 
 def test_structured_plivo_errors_are_flattened() -> None:
     response = httpx.Response(400, json={"api_id": "x", "error": {"name": "is taken"}})
-    assert error_detail(response) == "name: is taken"
+    assert error_detail(400, response.content) == "name: is taken"

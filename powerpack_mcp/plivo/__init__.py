@@ -8,11 +8,13 @@ from .errors import (
     NotFound,
     PlivoError,
     RateLimited,
+    UnexpectedAnswer,
     UpstreamUnavailable,
 )
-from .models import NumberPriority, PoolNumber, Powerpack, Priority, Shortcode
+from .models import AccountNumber, NumberPriority, PoolNumber, Powerpack, Priority, Shortcode
 
 __all__ = [
+    "AccountNumber",
     "AuthenticationFailed",
     "Credentials",
     "Forbidden",
@@ -27,6 +29,7 @@ __all__ = [
     "Priority",
     "RateLimited",
     "Shortcode",
+    "UnexpectedAnswer",
     "UpstreamUnavailable",
     "looks_like_uuid",
     "open_client",

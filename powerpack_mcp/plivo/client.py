@@ -7,25 +7,30 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import anyio
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from .. import __version__
 
 if TYPE_CHECKING:
     import httpx
-from .errors import NotFound, PlivoError
+from .errors import NotFound, PlivoError, UnexpectedAnswer
 from .http import Transport
 from .models import (
+    AccountNumber,
     PoolNumber,
     PoolNumberPage,
     Powerpack,
     PowerpackPage,
+    Shortcode,
     ShortcodePage,
 )
+from .redact import secret_forms
+
+M = TypeVar("M", bound=BaseModel)
 
 PAGE_SIZE = 20  # Plivo's largest page.
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -39,6 +44,20 @@ def looks_like_uuid(value: str) -> bool:
 
 def _segment(value: str) -> str:
     return quote(value, safe="")
+
+
+def _member_path(pool_uuid: str, number: str, *, toll_free: bool) -> str:
+    """Toll-free numbers have their own pool endpoint in every Plivo SDK and in the docs."""
+    kind = "Tollfree" if toll_free else "Number"
+    return f"NumberPool/{_segment(pool_uuid)}/{kind}/{_segment(number)}/"
+
+
+def _parse(model: type[M], data: Any, what: str) -> M:
+    """An answer in a shape we do not know is an error that says so, never a guess."""
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        raise UnexpectedAnswer(f"Plivo's answer for {what} is not in the expected shape") from None
 
 
 @dataclass(frozen=True)
@@ -66,23 +85,23 @@ class PlivoClient:
         data = await self._t.request(
             "GET", "Powerpack/", what="Powerpack list", params={"limit": limit, "offset": offset}
         )
-        return PowerpackPage.model_validate(data)
+        return _parse(PowerpackPage, data, "the Powerpack list")
 
     async def get_powerpack(self, uuid: str) -> Powerpack:
         data = await self._t.request(
             "GET", f"Powerpack/{_segment(uuid)}/", what=f"Powerpack '{uuid}'"
         )
-        return Powerpack.model_validate(data)
+        return _parse(Powerpack, data, f"Powerpack '{uuid}'")
 
     async def create_powerpack(self, fields: Mapping[str, Any]) -> Powerpack:
         data = await self._t.request("POST", "Powerpack/", what="Powerpack", body=fields)
-        return Powerpack.model_validate(data)
+        return _parse(Powerpack, data, "the new Powerpack")
 
     async def update_powerpack(self, uuid: str, fields: Mapping[str, Any]) -> Powerpack:
         data = await self._t.request(
             "POST", f"Powerpack/{_segment(uuid)}/", what=f"Powerpack '{uuid}'", body=fields
         )
-        return Powerpack.model_validate(data)
+        return _parse(Powerpack, data, f"the updated Powerpack '{uuid}'")
 
     async def delete_powerpack(self, uuid: str, *, unrent_numbers: bool) -> None:
         await self._t.request(
@@ -147,14 +166,17 @@ class PlivoClient:
         data = await self._t.request(
             "GET", f"NumberPool/{_segment(pool_uuid)}/Number/", what="Number pool", params=params
         )
-        return PoolNumberPage.model_validate(data)
+        return _parse(PoolNumberPage, data, "the number pool's list")
 
     async def all_pool_numbers(self, pool_uuid: str) -> list[PoolNumber]:
-        """Every number in a pool (all pages), for previews that must be complete."""
+        """Every number in a pool (all pages), for previews that must be complete.
+
+        A preview decides what is unrented, so anything short of a whole, consistent
+        listing is an error rather than a smaller list."""
         first = await self.list_pool_numbers(pool_uuid)
-        numbers = list(first.objects)
-        offsets = range(PAGE_SIZE, first.meta.total_count, PAGE_SIZE)
-        pages: dict[int, PoolNumberPage] = {}
+        total = first.meta.total_count
+        offsets = range(PAGE_SIZE, total, PAGE_SIZE)
+        pages: dict[int, PoolNumberPage] = {0: first}
         async with anyio.create_task_group() as tg:
 
             async def fetch(offset: int) -> None:
@@ -162,9 +184,23 @@ class PlivoClient:
 
             for offset in offsets:
                 tg.start_soon(fetch, offset)
-        for offset in offsets:
-            numbers.extend(pages[offset].objects)
+        numbers = [number for offset in sorted(pages) for number in pages[offset].objects]
+        if len({number.number for number in numbers}) != len(numbers) or len(numbers) != total:
+            raise UnexpectedAnswer(
+                f"the number pool lists {len(numbers)} numbers where it counts {total}"
+                " (the pool may have changed while it was read); nothing was changed"
+            )
         return numbers
+
+    async def all_shortcodes(self, pool_uuid: str) -> list[Shortcode]:
+        """Every short code in a pool; at most two exist (one US, one CA), so one page."""
+        page = await self.list_shortcodes(pool_uuid)
+        if len(page.objects) != page.meta.total_count:
+            raise UnexpectedAnswer(
+                f"the number pool lists {len(page.objects)} short codes where it counts "
+                f"{page.meta.total_count}; nothing was changed"
+            )
+        return page.objects
 
     async def list_shortcodes(
         self, pool_uuid: str, *, limit: int = PAGE_SIZE, offset: int = 0
@@ -175,21 +211,26 @@ class PlivoClient:
             what="Number pool",
             params={"limit": limit, "offset": offset},
         )
-        return ShortcodePage.model_validate(data)
+        return _parse(ShortcodePage, data, "the number pool's short codes")
 
-    async def add_pool_number(self, pool_uuid: str, number: str, *, service: str) -> PoolNumber:
+    async def add_pool_number(
+        self, pool_uuid: str, number: str, *, service: str, toll_free: bool
+    ) -> PoolNumber:
         data = await self._t.request(
             "POST",
-            f"NumberPool/{_segment(pool_uuid)}/Number/{_segment(number)}/",
+            _member_path(pool_uuid, number, toll_free=toll_free),
             what=f"Number {number}",
             body={"service": service},
         )
-        return PoolNumber.model_validate(data)
+        return _parse(PoolNumber, data, f"the number {number} just added")
 
-    async def remove_pool_number(self, pool_uuid: str, number: str, *, unrent: bool) -> None:
+    async def remove_pool_number(
+        self, pool_uuid: str, number: str, *, unrent: bool, toll_free: bool
+    ) -> None:
+        """Take a number out of the pool; with `unrent` the account gives it up too."""
         await self._t.request(
             "DELETE",
-            f"NumberPool/{_segment(pool_uuid)}/Number/{_segment(number)}/",
+            _member_path(pool_uuid, number, toll_free=toll_free),
             what=f"Number {number} in this Powerpack's pool",
             body={"unrent": unrent},
         )
@@ -197,10 +238,17 @@ class PlivoClient:
     async def get_pool_number(self, pool_uuid: str, number: str) -> PoolNumber:
         data = await self._t.request(
             "GET",
-            f"NumberPool/{_segment(pool_uuid)}/Number/{_segment(number)}/",
+            _member_path(pool_uuid, number, toll_free=False),
             what=f"Number {number} in this Powerpack's pool",
         )
-        return PoolNumber.model_validate(data)
+        return _parse(PoolNumber, data, f"the number {number}")
+
+    async def get_account_number(self, number: str) -> AccountNumber:
+        """A number the account rents (404 when it does not)."""
+        data = await self._t.request(
+            "GET", f"Number/{_segment(number)}/", what=f"Number {number} in this account"
+        )
+        return _parse(AccountNumber, data, f"the account's number {number}")
 
     async def remove_shortcode(self, pool_uuid: str, shortcode: str) -> None:
         await self._t.request(
@@ -259,7 +307,10 @@ async def open_client(
             limits=limits,
         )
 
-    upstream = Transport(connect, timeout=request_timeout, max_in_flight=max_in_flight)
+    secrets = secret_forms(credentials.auth_id, credentials.auth_token.get_secret_value())
+    upstream = Transport(
+        connect, timeout=request_timeout, max_in_flight=max_in_flight, secrets=secrets
+    )
     try:
         yield PlivoClient(upstream)
     finally:

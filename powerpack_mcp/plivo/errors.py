@@ -66,3 +66,10 @@ class UpstreamUnavailable(PlivoError):
             else " Nothing was changed; try again shortly."
         )
         super().__init__(f"Plivo is unavailable right now ({detail}).{hint}")
+
+
+class UnexpectedAnswer(PlivoError):
+    """Plivo answered, but not in a shape this server understands: act on none of it."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Unexpected answer from Plivo: {detail}.")

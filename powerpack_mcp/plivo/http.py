@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from .errors import (
     RateLimited,
     UpstreamUnavailable,
 )
+from .redact import redact_bytes
 
 logger = logging.getLogger("powerpack_mcp.plivo")
 
@@ -85,10 +86,10 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def error_detail(response: httpx.Response) -> str:
+def error_detail(status: int, content: bytes) -> str:
     """Plivo's `error` text (a string or a field -> message mapping), bounded."""
     try:
-        body = response.json()
+        body = json.loads(content) if content else None
     except ValueError:
         body = None
     raw = body.get("error") if isinstance(body, dict) else None
@@ -97,18 +98,19 @@ def error_detail(response: httpx.Response) -> str:
     elif raw:
         text = str(raw)
     else:
-        text = f"HTTP {response.status_code}"
+        text = f"HTTP {status}"
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
 
 
-def raise_for_status(response: httpx.Response, *, method: str, what: str) -> None:
+def raise_for_status(response: httpx.Response, content: bytes, *, method: str, what: str) -> None:
+    """`content` is the answer's body, already scrubbed of credentials."""
     status = response.status_code
     if status < 400:
         return
     if status == 401:
         raise AuthenticationFailed()
     if status == 403:
-        raise Forbidden(error_detail(response))
+        raise Forbidden(error_detail(status, content))
     if status == 404:
         raise NotFound(what)
     if status == 429:
@@ -116,14 +118,14 @@ def raise_for_status(response: httpx.Response, *, method: str, what: str) -> Non
     if status >= 500:
         error = Transient if status in _TRANSIENT_STATUSES else UpstreamUnavailable
         raise error(f"HTTP {status}", may_have_applied=method != "GET")
-    raise InvalidRequest(error_detail(response), status)
+    raise InvalidRequest(error_detail(status, content), status)
 
 
-def decode(response: httpx.Response, *, method: str) -> Any:
-    if response.status_code == 204 or not response.content:
+def decode(response: httpx.Response, content: bytes, *, method: str) -> Any:
+    if response.status_code == 204 or not content:
         return None
     try:
-        return json.loads(response.content)
+        return json.loads(content)
     except ValueError:
         raise UpstreamUnavailable(
             "it sent an unreadable answer", may_have_applied=method != "GET"
@@ -139,8 +141,10 @@ class Transport:
         *,
         timeout: float,
         max_in_flight: int,
+        secrets: Sequence[str] = (),
     ) -> None:
         self._connect = connect
+        self._secrets = tuple(secrets)
         self._http: httpx.AsyncClient | None = None  # made on first use, then pooled
         self._timeout = timeout
         # One bound for the whole server: Plivo allows 300 requests per 5 s per account.
@@ -210,8 +214,9 @@ class Transport:
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )
-        raise_for_status(response, method=method, what=what)
-        return decode(response, method=method)
+        content = redact_bytes(response.content, self._secrets)
+        raise_for_status(response, content, method=method, what=what)
+        return decode(response, content, method=method)
 
 
 __all__ = ["NotSent", "Transient", "Transport", "retry_after_seconds"]

@@ -134,6 +134,11 @@ class PoolNumber(BaseModel):
     service: str | None = Field(default=None, description="sms or mms.")
     added_on: datetime | None = None
 
+    @property
+    def toll_free(self) -> bool:
+        """Which pool endpoint writes for this number go through."""
+        return is_toll_free(self.type)
+
 
 class PoolNumberPage(BaseModel):
     meta: PageMeta
@@ -153,3 +158,22 @@ class Shortcode(BaseModel):
 class ShortcodePage(BaseModel):
     meta: PageMeta
     objects: list[Shortcode]
+
+
+class AccountNumber(BaseModel):
+    """A number the account rents (its inventory): what kind it is decides its pool endpoint."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    number: str
+    type: str | None = None
+    number_type: str | None = None  # the field's name in some of Plivo's answers
+
+    @property
+    def toll_free(self) -> bool:
+        return is_toll_free(self.type or self.number_type)
+
+
+def is_toll_free(kind: str | None) -> bool:
+    """Plivo spells the type "toll-free", "tollfree" or "TOLLFREE" depending on the endpoint."""
+    return kind is not None and kind.replace("-", "").replace("_", "").lower() == "tollfree"

@@ -69,8 +69,7 @@ def add(
     rented = state.numbers.get(number)
     if rented is None:
         raise bad_request(f"number {number} is not rented by this account")
-    if toll_free_only and rented.type != TOLL_FREE:
-        raise bad_request(f"number {number} is not a toll-free number")
+    _check_endpoint(rented, toll_free_only=toll_free_only)
     if rented.link is not None:
         where = "this" if rented.link.pool_uuid == pool_uuid else "another"
         raise bad_request(f"number {number} is already in {where} number pool")
@@ -83,10 +82,22 @@ def remove(
 ) -> None:
     """Unlink the number; with unrent it also leaves the account, for good."""
     member = find(state, pool_uuid, raw, toll_free_only=toll_free_only, service=None)
+    _check_endpoint(member, toll_free_only=toll_free_only)
     if unrent:
         del state.numbers[member.number]
     else:
         member.link = None
+
+
+def _check_endpoint(number: RentedNumber, *, toll_free_only: bool) -> None:
+    """Writes go through the endpoint for the number's kind, as every Plivo SDK sends them:
+    toll-free numbers through .../Tollfree/, all others through .../Number/."""
+    if toll_free_only and number.type != TOLL_FREE:
+        raise bad_request(f"number {number.number} is not a toll-free number")
+    if not toll_free_only and number.type == TOLL_FREE:
+        raise bad_request(
+            f"number {number.number} is a toll-free number: use the pool's Tollfree endpoint"
+        )
 
 
 def shortcodes(state: SandboxState, pool_uuid: str) -> list[ShortCode]:

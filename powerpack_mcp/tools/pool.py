@@ -9,10 +9,20 @@ from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from ..guard import ConfirmByNumber, NotAsked, NumberAnswer, Outcome, Preview, Unconfirmed
-from ..plivo import NotFound, PoolNumber, Powerpack, Shortcode
+from ..guard import (
+    Approval,
+    ConfirmByNumber,
+    NotAsked,
+    NumberAnswer,
+    Outcome,
+    Preview,
+    Unconfirmed,
+    approved_unrent,
+    e164,
+)
+from ..plivo import InvalidRequest, NotFound, PoolNumber, Powerpack, Shortcode
 from ..plivo.models import NumberType, PoolNumberPage, ShortcodePage
-from .base import ToolSpec, app, page_position, plivo_errors
+from .base import AppContext, ToolSpec, app, page_position, plivo_errors
 from .inputs import ConfirmationToken, Country, Limit, Offset, PowerpackRef, Service
 from .numbers import PhoneNumber, PoolMember, is_shortcode
 from .powerpacks import resolve
@@ -110,21 +120,32 @@ async def add_pool_number(
 ) -> PoolChange:
     context = app(ctx)
     pack = await resolve(ctx, powerpack)
+    pool = _pool(pack)
+    not_rented = ToolError(
+        f"The account does not rent {e164(number)}, so it cannot join a pool. This server "
+        "adds numbers the account already rents; it does not buy numbers."
+    )
+    try:
+        # The inventory says whether the account rents it, and whether it is toll-free.
+        rented = await context.plivo.get_account_number(number)
+    except NotFound:
+        raise not_rented from None
     arguments = {"number": number, "service": service}
-    async with context.audit.record("add_pool_number", target=pack.uuid, arguments=arguments):
+    async with context.audit.change("add_pool_number", target=pack.uuid, arguments=arguments):
         try:
-            added = await context.plivo.add_pool_number(_pool(pack), number, service=service)
-        except NotFound:
-            raise ToolError(
-                f"The account does not rent {number}, so it cannot join a pool. This server "
-                "adds numbers the account already rents; it does not buy numbers."
-            ) from None
+            added = await context.plivo.add_pool_number(
+                pool, number, service=service, toll_free=rented.toll_free
+            )
+        except (NotFound, InvalidRequest) as exc:
+            if isinstance(exc, NotFound) or "not rented" in exc.detail.lower():
+                raise not_rented from None
+            raise
     return PoolChange(
         status="added",
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,
         number=added.number,
-        message=f"Added {added.number} ({service}) to Powerpack '{pack.name}'.",
+        message=f"Added {e164(added.number)} ({service}) to Powerpack '{pack.name}'.",
     )
 
 
@@ -137,29 +158,16 @@ async def _removal_preview(
     if not unrent or is_shortcode(number) or not context.guard.wants_question(ctx):
         return NotAsked()
     pack = await context.plivo.resolve_powerpack(powerpack)
-    return await _preview_removal(ctx, pack, number)
+    return await context.guard.preview_removal(context.plivo, pack, number)
 
 
 async def _ask_removal(
-    shown: Annotated[Preview | NotAsked, Resolve(_removal_preview)],
+    ctx: Context[Any], shown: Annotated[Preview | NotAsked, Resolve(_removal_preview)]
 ) -> Elicit[ConfirmByNumber] | NotAsked:
     """Resolver: the form in which a person types the number to confirm."""
     if isinstance(shown, NotAsked):
         return NotAsked()
-    return Elicit(
-        f"{shown.text()}\n\nTo confirm, type the number: {shown.numbers[0]}.", ConfirmByNumber
-    )
-
-
-async def _preview_removal(ctx: Context[Any], pack: Powerpack, number: str) -> Preview:
-    """Reads the pool: the number must be in it now."""
-    member = await app(ctx).plivo.get_pool_number(_pool(pack), number)
-    return Preview(
-        action="remove_pool_number",
-        powerpack_uuid=pack.uuid,
-        powerpack_name=pack.name,
-        numbers=(member.number,),
-    )
+    return Elicit(app(ctx).guard.question(shown), ConfirmByNumber)
 
 
 @plivo_errors
@@ -189,49 +197,64 @@ async def remove_pool_number(
     context = app(ctx)
     pack = await resolve(ctx, powerpack)
     if unrent:
-        preview = await _preview_removal(ctx, pack, number)
-
-        async def perform() -> None:
-            await context.plivo.remove_pool_number(_pool(pack), number, unrent=True)
-
-        outcome = await context.guard.run(
+        preview = await context.guard.preview_removal(context.plivo, pack, number)
+        decision = await context.guard.decide(
             ctx,
             preview,
             answer=answer,
             shown=shown,
             token=confirmation_token,
-            perform=perform,
             arguments={"number": number, "unrent": True},
         )
-        return _removal_result(pack, number, outcome)
+        if isinstance(decision, Outcome):
+            return _not_yet(pack, number, decision)
+        return await _unrent(context, pack, decision)
     arguments = {"number": number, "unrent": False}
-    async with context.audit.record("remove_pool_number", target=pack.uuid, arguments=arguments):
-        if is_shortcode(number):
+    if is_shortcode(number):
+        async with context.audit.change(
+            "remove_pool_number", target=pack.uuid, arguments=arguments
+        ):
             await context.plivo.remove_shortcode(_pool(pack), number)
-        else:
-            await context.plivo.remove_pool_number(_pool(pack), number, unrent=False)
+    else:
+        member = await context.plivo.get_pool_number(_pool(pack), number)
+        async with context.audit.change(
+            "remove_pool_number", target=pack.uuid, arguments=arguments
+        ):
+            await context.plivo.remove_pool_number(
+                _pool(pack), number, unrent=False, toll_free=member.toll_free
+            )
     return PoolChange(
         status="removed",
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,
         number=number,
-        message=f"Removed {number} from Powerpack '{pack.name}'; it stays in the account.",
+        message=f"Removed {e164(number)} from Powerpack '{pack.name}'; it stays in the account.",
     )
 
 
-def _removal_result(pack: Powerpack, number: str, outcome: Outcome) -> PoolChange:
-    if outcome.status == "done":
-        return PoolChange(
-            status="removed",
-            powerpack_uuid=pack.uuid,
-            powerpack_name=pack.name,
-            number=number,
-            unrented=True,
-            message=(
-                f"Removed {number} from Powerpack '{pack.name}' and unrented it. Plivo returns "
-                "it to the carrier after 10 days."
-            ),
-        )
+async def _unrent(context: AppContext, pack: Powerpack, approval: Approval) -> PoolChange:
+    preview = approval.preview
+    number = preview.numbers[0]
+    arguments = {"number": number, "unrent": True}
+    async with approved_unrent(
+        context.audit, context.plivo, approval, target=preview.target, arguments=arguments
+    ) as (report, _):
+        if not report.complete:
+            raise ToolError(report.summary())
+    return PoolChange(
+        status="removed",
+        powerpack_uuid=pack.uuid,
+        powerpack_name=pack.name,
+        number=number,
+        unrented=True,
+        message=(
+            f"Removed {e164(number)} from Powerpack '{pack.name}' and unrented it. Plivo "
+            "returns it to the carrier after 10 days."
+        ),
+    )
+
+
+def _not_yet(pack: Powerpack, number: str, outcome: Outcome) -> PoolChange:
     return PoolChange(
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,

@@ -8,9 +8,18 @@ from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
-from ..guard import Answer, ConfirmByName, NotAsked, Outcome, Preview, Unconfirmed
-from ..plivo import NumberPriority, Powerpack
-from .base import ToolSpec, app, page_position, plivo_errors, progress_reporter
+from ..guard import (
+    Answer,
+    Approval,
+    ConfirmByName,
+    NotAsked,
+    Outcome,
+    Preview,
+    Unconfirmed,
+    approved_unrent,
+)
+from ..plivo import NumberPriority, PlivoError, Powerpack
+from .base import AppContext, ToolSpec, app, page_position, plivo_errors, progress_reporter
 from .inputs import (
     AppId,
     AppType,
@@ -114,9 +123,9 @@ async def create_powerpack(
         **priority_field(number_priority),
     }
     context = app(ctx)
-    async with context.audit.record("create_powerpack", target=name, arguments=fields) as entry:
+    async with context.audit.change("create_powerpack", target=name, arguments=fields) as change:
         created = await context.plivo.create_powerpack(fields)
-        entry.target = created.uuid
+        change.result["uuid"] = created.uuid
     return created
 
 
@@ -142,7 +151,7 @@ async def update_powerpack(
         )
     context = app(ctx)
     current = await resolve(ctx, powerpack)
-    async with context.audit.record("update_powerpack", target=current.uuid, arguments=fields):
+    async with context.audit.change("update_powerpack", target=current.uuid, arguments=fields):
         return await context.plivo.update_powerpack(current.uuid, fields)
 
 
@@ -159,29 +168,15 @@ async def _delete_preview(
 
 
 async def _ask_delete(
-    shown: Annotated[Preview | NotAsked, Resolve(_delete_preview)],
+    ctx: Context[Any], shown: Annotated[Preview | NotAsked, Resolve(_delete_preview)]
 ) -> Elicit[ConfirmByName] | NotAsked:
     """Resolver: the form in which a person types the Powerpack's name to confirm."""
     if isinstance(shown, NotAsked):
         return NotAsked()
-    return Elicit(f"{shown.text()}\n\nTo confirm, type the Powerpack's exact name.", ConfirmByName)
+    return Elicit(app(ctx).guard.question(shown), ConfirmByName)
 
 
-def _delete_result(target: Powerpack, outcome: Outcome) -> DeleteResult:
-    numbers = list(outcome.preview.numbers)
-    if outcome.status == "done":
-        return DeleteResult(
-            status="deleted",
-            uuid=target.uuid,
-            name=target.name,
-            unrent_numbers=True,
-            numbers_unrented=numbers,
-            message=(
-                f"Deleted Powerpack '{target.name}' and unrented {len(numbers)} "
-                f"number{'s' * (len(numbers) != 1)}. Plivo returns "
-                f"{'them' if len(numbers) != 1 else 'it'} to the carrier after 10 days."
-            ),
-        )
+def _not_yet(target: Powerpack, outcome: Outcome) -> DeleteResult:
     return DeleteResult(
         uuid=target.uuid, name=target.name, unrent_numbers=True, **Unconfirmed.fields(outcome)
     )
@@ -210,21 +205,18 @@ async def delete_powerpack(
     if unrent_numbers:
         # Read the pool again right before acting: the person approved what they saw.
         preview = await context.guard.preview_delete(context.plivo, target)
-
-        async def perform() -> None:
-            await context.plivo.delete_powerpack(target.uuid, unrent_numbers=True)
-
-        outcome = await context.guard.run(
+        decision = await context.guard.decide(
             ctx,
             preview,
             answer=answer,
             shown=shown,
             token=confirmation_token,
-            perform=perform,
             arguments={"unrent_numbers": True},
         )
-        return _delete_result(target, outcome)
-    async with context.audit.record(
+        if isinstance(decision, Outcome):
+            return _not_yet(target, decision)
+        return await _unrent_and_delete(context, target, decision)
+    async with context.audit.change(
         "delete_powerpack", target=target.uuid, arguments={"unrent_numbers": False}
     ):
         await context.plivo.delete_powerpack(target.uuid, unrent_numbers=False)
@@ -234,6 +226,50 @@ async def delete_powerpack(
         name=target.name,
         unrent_numbers=False,
         message=f"Deleted Powerpack '{target.name}'. Its numbers stay rented in the account.",
+    )
+
+
+async def _unrent_and_delete(
+    context: AppContext, target: Powerpack, approval: Approval
+) -> DeleteResult:
+    """Unrent the approved numbers one by one, then delete the Powerpack keeping the rest.
+
+    If any number is not unrented, the Powerpack stays, so the person can see what is left."""
+    async with approved_unrent(
+        context.audit,
+        context.plivo,
+        approval,
+        target=target.uuid,
+        arguments={"unrent_numbers": True},
+    ) as (report, change):
+        if not report.complete:
+            raise ToolError(
+                f"{report.summary()} Powerpack '{target.name}' was kept, so its pool still "
+                "shows what is left. Unrenting the rest needs a new confirmation."
+            )
+        try:
+            await context.plivo.delete_powerpack(target.uuid, unrent_numbers=False)
+        except PlivoError as exc:
+            change.outcome = "partial"
+            raise ToolError(
+                f"{report.summary()} Deleting Powerpack '{target.name}' then failed: {exc} "
+                "Delete it with unrent_numbers=false; no previewed number is left to unrent."
+            ) from None
+        change.result["powerpack_deleted"] = True
+    unrented = sorted(report.unrented)
+    count = len(unrented)
+    return DeleteResult(
+        status="deleted",
+        uuid=target.uuid,
+        name=target.name,
+        unrent_numbers=True,
+        numbers_unrented=unrented,
+        message=(
+            f"Deleted Powerpack '{target.name}' and unrented {count} "
+            f"number{'s' * (count != 1)}, exactly those the person confirmed. Plivo returns "
+            f"{'them' if count != 1 else 'it'} to the carrier after 10 days. A number that "
+            "joined the pool after the preview was not unrented and stays in the account."
+        ),
     )
 
 

@@ -1,0 +1,234 @@
+"""The decision: may this guarded call unrent what its preview shows, for this caller, now?
+
+A `confirm: true` argument would protect nothing, since the model can set it. So the guard
+asks a person through the client (elicit mode: they type the Powerpack's exact name), or
+hands the model a signed, expiring, single-use token bound to exactly what was previewed and
+to the caller (token mode), which it may pass back only after the user agreed. Either way
+the pool is read again right before acting; if it changed, nothing happens and the person
+is asked again. There is no switch to turn the guard off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field
+
+from ..audit import AuditLog, caller_name
+from ..plivo import PlivoClient, Powerpack
+from . import preview as previews
+from .asking import (
+    MODERN_PROTOCOL,
+    Answer,
+    AnswerBook,
+    NotAsked,
+    NumberAnswer,
+    can_elicit,
+    refusal,
+)
+from .preview import Preview
+from .tokens import TokenRefused, TokenSigner, fingerprint
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A guarded call that changes nothing (yet), and the facts for the tool's answer."""
+
+    status: Literal["cancelled", "confirmation_required"]
+    message: str
+    preview: Preview
+    token: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A person's yes for exactly `preview`, and how it was given (for the audit log)."""
+
+    preview: Preview
+    confirmation: dict[str, Any]
+
+
+class Unconfirmed(BaseModel):
+    """The part of a guarded tool's answer that speaks when nothing was done yet."""
+
+    preview: str | None = Field(
+        default=None, description="What would happen; show it to the user before confirming."
+    )
+    confirmation_token: str | None = None
+    expires_at: datetime | None = None
+
+    @staticmethod
+    def fields(outcome: Outcome) -> dict[str, Any]:
+        """The answer's fields for a cancelled or to-be-confirmed outcome."""
+        return {
+            "status": outcome.status,
+            "message": outcome.message,
+            "preview": outcome.preview.text(),
+            "confirmation_token": outcome.token,
+            "expires_at": outcome.expires_at,
+        }
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Decides whether a guarded action may run, and records every decision."""
+
+    mode: Literal["elicit", "token"]
+    signer: TokenSigner
+    answers: AnswerBook
+    audit: AuditLog
+    account: str
+    sandbox: bool = False
+    stateless: bool = False
+    # Who calls when no bearer token names them: this process (stdio) or anyone (HTTP).
+    local_caller: str = "local"
+
+    def caller(self) -> str:
+        name = caller_name()
+        return f"token:{name}" if name is not None else self.local_caller
+
+    def wants_question(self, ctx: Context[Any]) -> bool:
+        return self.mode == "elicit" and can_elicit(ctx)
+
+    async def preview_delete(self, plivo: PlivoClient, pack: Powerpack) -> Preview:
+        found = await previews.preview_delete(
+            plivo, pack, account=self.account, sandbox=self.sandbox
+        )
+        return self._referenced(found)
+
+    async def preview_removal(self, plivo: PlivoClient, pack: Powerpack, number: str) -> Preview:
+        found = await previews.preview_removal(
+            plivo, pack, number, account=self.account, sandbox=self.sandbox
+        )
+        return self._referenced(found)
+
+    def question(self, preview: Preview) -> str:
+        what = (
+            "the Powerpack's exact name"
+            if preview.action == "delete_powerpack"
+            else f"the number: {previews.e164(preview.numbers[0])}"
+        )
+        return f"{preview.text()}\n\nTo confirm, type {what}. (Reference {preview.reference})"
+
+    async def decide(
+        self,
+        ctx: Context[Any],
+        preview: Preview,
+        *,
+        answer: Answer | NumberAnswer | None,
+        shown: Preview | NotAsked | None,
+        token: str | None,
+        arguments: Mapping[str, Any],
+    ) -> Outcome | Approval:
+        """Approve exactly `preview` (the pool as it is now), or say why not."""
+        record = {**arguments, "confirmation_token": fingerprint(token)}
+        if self.mode == "elicit":
+            return await self._elicited(ctx, preview, answer, shown, record)
+        return await self._tokened(preview, token, record)
+
+    async def _elicited(
+        self,
+        ctx: Context[Any],
+        preview: Preview,
+        answer: Answer | NumberAnswer | None,
+        shown: Preview | NotAsked | None,
+        record: dict[str, Any],
+    ) -> Outcome | Approval:
+        if answer is None or not isinstance(shown, Preview) or not can_elicit(ctx):
+            reason = self._why_no_form(ctx)
+            await self._note(preview, record, {"mode": "elicit", "result": reason}, "refused")
+            raise ToolError(f"Refused, nothing was changed: {reason}")
+        why = refusal(answer, preview)
+        if why is None and shown.digest != preview.digest:
+            why = (
+                "the pool changed while the person was deciding; "
+                "call again to show them the new preview"
+            )
+        if why is None and not self.answers.use(self.caller(), shown):
+            why = "this confirmation was already used; call again and the person is asked again"
+        typed = "the exact name" if preview.action == "delete_powerpack" else "the number"
+        result = why or f"person typed {typed}"
+        confirmation = {"mode": "elicit", "result": result, "reference": shown.reference}
+        if why is None:
+            return Approval(preview, confirmation)
+        await self._note(preview, record, confirmation, "cancelled")
+        return Outcome(status="cancelled", message=f"Cancelled: {why}.", preview=preview)
+
+    def _why_no_form(self, ctx: Context[Any]) -> str:
+        if self.stateless and (ctx.protocol_version or "") < MODERN_PROTOCOL:
+            return (
+                "this server runs stateless HTTP, which cannot put a confirmation form to a "
+                "person mid-call for clients on protocol versions before 2026-07-28, and "
+                "unrenting numbers needs one. The operator can start the server with "
+                "--confirm token, or without --stateless."
+            )
+        return (
+            "this client cannot show a confirmation form to a person, and unrenting numbers "
+            "needs one. Ask the user to do it from a client with form elicitation, or an "
+            "operator may start the server with --confirm token."
+        )
+
+    async def _tokened(
+        self, preview: Preview, token: str | None, record: dict[str, Any]
+    ) -> Outcome | Approval:
+        if token is None:
+            return await self._ask_with_token(preview, record, "")
+        caller = self.caller()
+        try:
+            unchanged = self.signer.verify(token, preview, caller)
+        except TokenRefused as exc:
+            result = {"mode": "token", "result": f"token refused: it {exc}"}
+            await self._note(preview, record, result, "refused")
+            raise ToolError(
+                f"Refused, nothing was changed: the confirmation token {exc}."
+            ) from None
+        if not unchanged:
+            lead = "The pool changed since the last preview, so nothing was done. "
+            return await self._ask_with_token(preview, record, lead)
+        self.signer.consume(token)  # no await since verify: one token, one attempt
+        confirmation = {"mode": "token", "result": "valid token after user approval"}
+        return Approval(preview, {**confirmation, "token": fingerprint(token)})
+
+    async def _ask_with_token(self, preview: Preview, record: dict[str, Any], lead: str) -> Outcome:
+        token, expires = self.signer.issue(preview, self.caller())
+        await self._note(
+            preview, record, {"mode": "token", "result": "preview issued"}, "confirmation_required"
+        )
+        message = (
+            f"{lead}Nothing has been changed yet. Show this preview to the user word for word "
+            "and ask whether to proceed. Only if they explicitly agree, call the tool again "
+            "with the same arguments plus confirmation_token. Do not agree on their behalf; "
+            f"the token expires at {expires.isoformat()}."
+        )
+        return Outcome(
+            status="confirmation_required",
+            message=message,
+            preview=preview,
+            token=token,
+            expires_at=expires,
+        )
+
+    def _referenced(self, found: Preview) -> Preview:
+        return replace(found, reference=self.answers.reference(self.caller(), found.digest))
+
+    async def _note(
+        self,
+        preview: Preview,
+        record: dict[str, Any],
+        confirmation: dict[str, Any],
+        outcome: str,
+    ) -> None:
+        await self.audit.decision(
+            preview.action,
+            target=preview.target,
+            arguments=record,
+            numbers=preview.numbers,
+            confirmation=confirmation,
+            outcome=outcome,
+        )
