@@ -8,9 +8,9 @@ from typing import Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-from .plivo import PlivoClient, PlivoError
+from .plivo import NotFound, PlivoClient, PlivoError
 from .plivo.client import PAGE_SIZE
 from .plivo.models import Powerpack, PowerpackPage
 
@@ -81,5 +81,8 @@ def register_resources(server: MCPServer[Any], plivo: Callable[[], PlivoClient])
     async def powerpack(ref: str) -> str:
         try:
             return json.dumps(await powerpack_summary(plivo(), ref))
+        except NotFound as exc:
+            # -32602, or -32002 before 2026-07-28 (see middleware.resource_not_found_code).
+            raise ResourceNotFoundError(str(exc)) from None
         except PlivoError as exc:
             raise ResourceError(str(exc)) from None
