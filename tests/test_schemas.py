@@ -581,7 +581,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                                     {"type": "null"},
                                 ],
                                 "default": None,
-                                "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                                "description": "Left out where Plivo does not send it, as in list results: get_powerpack has it.",
                                 "title": "Number Priority",
                             },
                             "number_pool_uuid": {
@@ -724,7 +724,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                             {"type": "null"},
                         ],
                         "default": None,
-                        "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                        "description": "Left out where Plivo does not send it, as in list results: get_powerpack has it.",
                         "title": "Number Priority",
                     },
                     "number_pool_uuid": {
@@ -812,7 +812,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                             {"type": "null"},
                         ],
                         "default": None,
-                        "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                        "description": "Left out where Plivo does not send it, as in list results: get_powerpack has it.",
                         "title": "Number Priority",
                     },
                     "number_pool_uuid": {
@@ -900,7 +900,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                             {"type": "null"},
                         ],
                         "default": None,
-                        "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                        "description": "Left out where Plivo does not send it, as in list results: get_powerpack has it.",
                         "title": "Number Priority",
                     },
                     "number_pool_uuid": {

@@ -2,7 +2,8 @@
 
 Wire quirks are absorbed here, once: `number_pool` arrives as a path and becomes
 `number_pool_uuid`; an empty `application_type`/`application_id` becomes `None`; numbers are
-digits without `+`. Everything above this layer sees clean, typed values.
+digits without `+`; a `number_priority` Plivo did not send is left out of what we return,
+never shown as null. Everything above this layer sees clean, typed values.
 """
 
 from __future__ import annotations
@@ -93,7 +94,11 @@ class Powerpack(BaseModel):
     application_id: Annotated[str | None, BeforeValidator(_empty_to_none)] = None
     number_priority: list[NumberPriority] | None = Field(
         default=None,
-        description="null in list results, where Plivo leaves it out: use get_powerpack.",
+        # Unknown is not "none": a list entry must not claim a Powerpack has no priority.
+        exclude_if=lambda value: value is None,
+        description=(
+            "Left out where Plivo does not send it, as in list results: get_powerpack has it."
+        ),
     )
     number_pool_uuid: str | None = None
     created_on: datetime | None = None
