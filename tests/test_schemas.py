@@ -560,7 +560,12 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "properties": {
                             "uuid": {"title": "Uuid", "type": "string"},
                             "name": {"title": "Name", "type": "string"},
-                            "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                            "sticky_sender": {
+                                "anyOf": [{"type": "boolean"}, {"type": "null"}],
+                                "default": None,
+                                "description": "Left out if Plivo's answer does not carry it (some older answers).",
+                                "title": "Sticky Sender",
+                            },
                             "local_connect": {"title": "Local Connect", "type": "boolean"},
                             "application_type": {
                                 "anyOf": [
@@ -598,7 +603,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                                 "title": "Created On",
                             },
                         },
-                        "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                        "required": ["uuid", "name", "local_connect"],
                         "title": "Powerpack",
                         "type": "object",
                     },
@@ -706,7 +711,12 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                 "properties": {
                     "uuid": {"title": "Uuid", "type": "string"},
                     "name": {"title": "Name", "type": "string"},
-                    "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                    "sticky_sender": {
+                        "anyOf": [{"type": "boolean"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Left out if Plivo's answer does not carry it (some older answers).",
+                        "title": "Sticky Sender",
+                    },
                     "local_connect": {"title": "Local Connect", "type": "boolean"},
                     "application_type": {
                         "anyOf": [{"enum": ["xml", "phlo"], "type": "string"}, {"type": "null"}],
@@ -738,7 +748,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "title": "Created On",
                     },
                 },
-                "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                "required": ["uuid", "name", "local_connect"],
                 "title": "Powerpack",
                 "type": "object",
             },
@@ -794,7 +804,12 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                 "properties": {
                     "uuid": {"title": "Uuid", "type": "string"},
                     "name": {"title": "Name", "type": "string"},
-                    "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                    "sticky_sender": {
+                        "anyOf": [{"type": "boolean"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Left out if Plivo's answer does not carry it (some older answers).",
+                        "title": "Sticky Sender",
+                    },
                     "local_connect": {"title": "Local Connect", "type": "boolean"},
                     "application_type": {
                         "anyOf": [{"enum": ["xml", "phlo"], "type": "string"}, {"type": "null"}],
@@ -826,7 +841,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "title": "Created On",
                     },
                 },
-                "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                "required": ["uuid", "name", "local_connect"],
                 "title": "Powerpack",
                 "type": "object",
             },
@@ -882,7 +897,12 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                 "properties": {
                     "uuid": {"title": "Uuid", "type": "string"},
                     "name": {"title": "Name", "type": "string"},
-                    "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                    "sticky_sender": {
+                        "anyOf": [{"type": "boolean"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Left out if Plivo's answer does not carry it (some older answers).",
+                        "title": "Sticky Sender",
+                    },
                     "local_connect": {"title": "Local Connect", "type": "boolean"},
                     "application_type": {
                         "anyOf": [{"enum": ["xml", "phlo"], "type": "string"}, {"type": "null"}],
@@ -914,7 +934,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "title": "Created On",
                     },
                 },
-                "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                "required": ["uuid", "name", "local_connect"],
                 "title": "Powerpack",
                 "type": "object",
             },
