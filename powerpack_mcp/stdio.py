@@ -47,8 +47,9 @@ class InFlight:
     """Requests each side still owes an answer to, as seen on the wire."""
 
     def __init__(self) -> None:
-        self.client_requests: set[RequestId] = set()  # the client's, not yet answered by us
-        self.server_requests: set[RequestId] = set()  # ours (e.g. a form), not yet answered
+        # Ids compared as sent (0 is an id like any other); an error's id may be None.
+        self.client_requests: set[RequestId | None] = set()  # the client's, not answered yet
+        self.server_requests: set[RequestId | None] = set()  # ours (e.g. a form), not answered
         self._changed = anyio.Event()
 
     def changed(self) -> anyio.Event:
@@ -65,9 +66,9 @@ class InFlight:
                 self.client_requests.add(request_id)
             case JSONRPCNotification(method="notifications/cancelled", params=params):
                 # A cancelled request is never answered (the spec forbids it).
-                self.client_requests.discard((params or {}).get("requestId", ""))
+                self.client_requests.discard((params or {}).get("requestId"))
             case JSONRPCResponse(id=request_id) | JSONRPCError(id=request_id):
-                self.server_requests.discard(request_id or "")
+                self.server_requests.discard(request_id)
         self._touch()
 
     def from_server(self, message: SessionMessage) -> None:
@@ -75,7 +76,7 @@ class InFlight:
             case JSONRPCRequest(id=request_id):
                 self.server_requests.add(request_id)
             case JSONRPCResponse(id=request_id) | JSONRPCError(id=request_id):
-                self.client_requests.discard(request_id or "")
+                self.client_requests.discard(request_id)
         self._touch()
 
 
@@ -99,14 +100,15 @@ async def relay_input(
 
 async def drain(server: ObjectSendStream[Inbound], in_flight: InFlight) -> None:
     """Until every client request is answered, answer for the client what it no longer can."""
-    answered: set[RequestId] = set()
+    answered: set[RequestId | None] = set()
     while True:
         changed = in_flight.changed()
         if not in_flight.client_requests:
             return
         for request_id in in_flight.server_requests - answered:
             answered.add(request_id)
-            await server.send(input_ended(request_id))
+            if request_id is not None:
+                await server.send(input_ended(request_id))
         await changed.wait()
 
 

@@ -70,13 +70,14 @@ def _piped(*messages: dict[str, object]) -> tuple[list[dict[str, Any]], int]:
 
 
 def test_requests_in_flight_at_end_of_input_are_all_answered() -> None:
-    calls = [tool_call(n, "get_powerpack", {"powerpack": "marketing"}) for n in range(2, 6)]
+    # Id 0 is an id like any other.
+    calls = [tool_call(n, "get_powerpack", {"powerpack": "marketing"}) for n in (0, 2, 3, 4)]
     prompt = {"name": "delete-powerpack-safely", "arguments": {}}
     answers, code = _piped(
         INITIALIZE,
         INITIALIZED,
         *calls,
-        {"jsonrpc": "2.0", "id": 6, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 5, "method": "tools/list"},
         {"jsonrpc": "2.0", "id": 7, "method": "prompts/get", "params": prompt},
         {
             "jsonrpc": "2.0",
@@ -86,9 +87,9 @@ def test_requests_in_flight_at_end_of_input_are_all_answered() -> None:
         },
     )
     by_id = {answer["id"]: answer for answer in answers}
-    assert sorted(by_id) == [1, 2, 3, 4, 5, 6, 7, 8]
-    assert all(by_id[n]["result"]["structuredContent"]["name"] == "marketing" for n in range(2, 6))
-    assert by_id[6]["result"]["tools"]
+    assert sorted(by_id) == [0, 1, 2, 3, 4, 5, 7, 8]
+    assert all(by_id[n]["result"]["structuredContent"]["name"] == "marketing" for n in (0, 2, 3, 4))
+    assert by_id[5]["result"]["tools"]
     # The codes on the wire, as a 2025-11-25 client reads them.
     assert by_id[7]["error"]["code"] == INVALID_PARAMS
     assert by_id[8]["error"]["code"] == RESOURCE_NOT_FOUND
