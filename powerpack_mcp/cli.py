@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -152,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .stdio import serve_stdio
 
-    anyio.run(serve_stdio, server)
+    anyio.run(partial(serve_stdio, server, drain_timeout=settings.request_timeout))
     return 0
 
 

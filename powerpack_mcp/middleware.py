@@ -1,16 +1,23 @@
-"""Server middleware: hidden tools refused with a reason, a time limit per tool call, and
-argument errors told in a few plain lines instead of pydantic's report."""
+"""Server middleware: hidden tools refused with a reason, a time limit per tool call,
+argument errors told in a few plain lines instead of pydantic's report, and the JSON-RPC
+error codes each protocol version specifies for prompts and resources."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import anyio
+from mcp import MCPError
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.types import CallToolResult, TextContent
+from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 ServerMiddleware = Any  # the SDK's protocol is generic over the lifespan type
+
+#: "Resource not found" up to 2025-11-25; SEP-2164 retired it for INVALID_PARAMS in 2026-07-28.
+RESOURCE_NOT_FOUND = -32002
 
 _HEADER = re.compile(r"^Error executing tool (?P<tool>[\w.-]+): \d+ validation errors? for \w+$")
 _DETAIL = re.compile(
@@ -86,3 +93,51 @@ def condense(report: str) -> str | None:
         shown = f" (got {value})" if value is not None and match["type"] != "missing" else ""
         problems.append(f"- {field}: {message}{shown}")
     return f"Invalid arguments for {header['tool']}; nothing was sent:\n" + "\n".join(problems)
+
+
+def prompt_arguments(required: Mapping[str, frozenset[str]]) -> ServerMiddleware:
+    """An unknown prompt, or one asked for without a required argument, is invalid params.
+
+    `required` maps each prompt to its required argument names. The SDK would raise a plain
+    ValueError for both, which reaches the client as code 0 or -32603 (an internal error).
+    """
+
+    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        params = ctx.params or {}
+        name, given = params.get("name"), params.get("arguments") or {}
+        # Malformed params are left to the SDK's own validation, which already says so.
+        if ctx.method == "prompts/get" and isinstance(name, str) and isinstance(given, Mapping):
+            if name not in required:
+                known = ", ".join(sorted(required))
+                raise MCPError(INVALID_PARAMS, f"Unknown prompt: {name!r}; known: {known}")
+            missing = sorted(required[name] - set(given))
+            if missing:
+                raise MCPError(
+                    INVALID_PARAMS,
+                    f"Prompt {name!r} needs the argument(s): {', '.join(missing)}",
+                    data={"missing": missing},
+                )
+        return await call_next(ctx)
+
+    return middleware
+
+
+def resource_not_found_code() -> ServerMiddleware:
+    """Before 2026-07-28 a resource that does not exist is -32002, not invalid params.
+
+    The SDK answers a `ResourceNotFoundError` (an unknown URI, or one our handler raises) with
+    INVALID_PARAMS and `{"uri": ...}` as data, which is right for 2026-07-28 only.
+    """
+
+    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        legacy = ctx.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS
+        if ctx.method != "resources/read" or not legacy:
+            return await call_next(ctx)
+        try:
+            return await call_next(ctx)
+        except MCPError as exc:
+            if exc.code == INVALID_PARAMS and isinstance(exc.data, dict) and "uri" in exc.data:
+                raise MCPError(RESOURCE_NOT_FOUND, exc.message, exc.data) from None
+            raise
+
+    return middleware

@@ -32,6 +32,9 @@ class Template:
     arguments: tuple[PromptArgument, ...]
     body: str
 
+    def required_arguments(self) -> frozenset[str]:
+        return frozenset(arg.name for arg in self.arguments if arg.required)
+
     def render(self, values: dict[str, str]) -> str:
         known = {arg.name: values.get(arg.name) or "(not given)" for arg in self.arguments}
         return self.body.format_map(known).strip()

@@ -8,9 +8,9 @@ from typing import Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
-from .plivo import PlivoClient, PlivoError
+from .plivo import NotFound, PlivoClient, PlivoError
 from .plivo.client import PAGE_SIZE
 from .plivo.models import Powerpack, PowerpackPage
 
@@ -67,7 +67,7 @@ def register_resources(server: MCPServer[Any], plivo: Callable[[], PlivoClient])
             packs, total = await all_powerpacks(plivo())
         except PlivoError as exc:
             raise ResourceError(str(exc)) from None
-        listed = [p.model_dump(mode="json", exclude={"number_priority"}) for p in packs]
+        listed = [p.model_dump(mode="json") for p in packs]  # without number_priority
         truncated = total > len(listed)
         return json.dumps({"total_count": total, "truncated": truncated, "powerpacks": listed})
 
@@ -81,5 +81,8 @@ def register_resources(server: MCPServer[Any], plivo: Callable[[], PlivoClient])
     async def powerpack(ref: str) -> str:
         try:
             return json.dumps(await powerpack_summary(plivo(), ref))
+        except NotFound as exc:
+            # -32602, or -32002 before 2026-07-28 (see middleware.resource_not_found_code).
+            raise ResourceNotFoundError(str(exc)) from None
         except PlivoError as exc:
             raise ResourceError(str(exc)) from None

@@ -16,7 +16,13 @@ from pydantic import AnyHttpUrl, SecretStr
 from . import __version__
 from .audit import AuditLog
 from .guard import AnswerBook, Guard, TokenSigner
-from .middleware import concise_argument_errors, refuse_hidden, time_limit
+from .middleware import (
+    concise_argument_errors,
+    prompt_arguments,
+    refuse_hidden,
+    resource_not_found_code,
+    time_limit,
+)
 from .plivo import Credentials, open_client
 from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
@@ -100,7 +106,13 @@ def build_server(
             finally:
                 live.remove(context)
 
-    middleware = [concise_argument_errors(), time_limit(settings.request_timeout)]
+    templates = load_templates()
+    middleware = [
+        concise_argument_errors(),
+        time_limit(settings.request_timeout),
+        prompt_arguments({t.name: t.required_arguments() for t in templates}),
+        resource_not_found_code(),
+    ]
     if hidden:
         middleware.insert(0, refuse_hidden(hidden))
     state_key = settings.state_key
@@ -129,7 +141,7 @@ def build_server(
             annotations=spec.annotations,
             structured_output=True,
         )
-    register_prompts(server, load_templates())
+    register_prompts(server, templates)
     register_resources(server, lambda: live[-1].plivo)
     return server
 

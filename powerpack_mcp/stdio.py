@@ -1,16 +1,33 @@
-"""stdio, with one thing the SDK leaves out: a line that is not JSON-RPC gets JSON-RPC's
-parse error (-32700, id null) instead of silence, so a client sees what went wrong. The
-session keeps serving either way."""
+"""stdio, with two things the SDK leaves out.
+
+- A line that is not JSON-RPC gets JSON-RPC's parse error (-32700, id null) instead of
+  silence, so a client sees what went wrong. The session keeps serving either way.
+- At end of input the requests still in flight are answered before the server stops (the
+  SDK would cancel them unanswered), for at most `drain_timeout` seconds. A client that
+  pipes its requests and closes stdin still reads every answer.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import anyio
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
-from mcp.types import PARSE_ERROR, ErrorData, JSONRPCError
+from mcp.types import (
+    CONNECTION_CLOSED,
+    PARSE_ERROR,
+    ErrorData,
+    JSONRPCError,
+    JSONRPCNotification,
+    JSONRPCRequest,
+    JSONRPCResponse,
+    RequestId,
+)
+
+Inbound = SessionMessage | Exception
 
 
 def parse_error() -> SessionMessage:
@@ -18,20 +35,110 @@ def parse_error() -> SessionMessage:
     return SessionMessage(JSONRPCError(jsonrpc="2.0", id=None, error=error))
 
 
-async def serve_stdio(server: MCPServer[Any]) -> None:
-    lowlevel = server._lowlevel_server  # private, but the SDK offers no stream hook
-    async with stdio_server() as (read_stream, write_stream):
-        send, receive = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+def input_ended(request_id: RequestId) -> SessionMessage:
+    """The answer a client that closed its input can no longer give to our request."""
+    error = ErrorData(
+        code=CONNECTION_CLOSED, message="The client's input ended before it answered."
+    )
+    return SessionMessage(JSONRPCError(jsonrpc="2.0", id=request_id, error=error))
 
-        async def answer_garbage() -> None:
-            async with send:
-                async for item in read_stream:
-                    if isinstance(item, Exception):
-                        await write_stream.send(parse_error())
-                    else:
-                        await send.send(item)
+
+class InFlight:
+    """Requests each side still owes an answer to, as seen on the wire."""
+
+    def __init__(self) -> None:
+        # Ids compared as sent (0 is an id like any other); an error's id may be None.
+        self.client_requests: set[RequestId | None] = set()  # the client's, not answered yet
+        self.server_requests: set[RequestId | None] = set()  # ours (e.g. a form), not answered
+        self._changed = anyio.Event()
+
+    def changed(self) -> anyio.Event:
+        """An event set at the next change; take it before checking, then wait on it."""
+        return self._changed
+
+    def _touch(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    def from_client(self, message: SessionMessage) -> None:
+        match message.message:
+            case JSONRPCRequest(id=request_id):
+                self.client_requests.add(request_id)
+            case JSONRPCNotification(method="notifications/cancelled", params=params):
+                # A cancelled request is never answered (the spec forbids it).
+                self.client_requests.discard((params or {}).get("requestId"))
+            case JSONRPCResponse(id=request_id) | JSONRPCError(id=request_id):
+                self.server_requests.discard(request_id)
+        self._touch()
+
+    def from_server(self, message: SessionMessage) -> None:
+        match message.message:
+            case JSONRPCRequest(id=request_id):
+                self.server_requests.add(request_id)
+            case JSONRPCResponse(id=request_id) | JSONRPCError(id=request_id):
+                self.client_requests.discard(request_id)
+        self._touch()
+
+
+async def relay_input(
+    transport: ObjectReceiveStream[Inbound],
+    server: ObjectSendStream[Inbound],
+    out: ObjectSendStream[SessionMessage],
+    in_flight: InFlight,
+    drain_timeout: float,
+) -> None:
+    async with server:
+        async for item in transport:
+            if isinstance(item, Exception):
+                await out.send(parse_error())
+            else:
+                in_flight.from_client(item)
+                await server.send(item)
+        with anyio.move_on_after(drain_timeout):
+            await drain(server, in_flight)
+
+
+async def drain(server: ObjectSendStream[Inbound], in_flight: InFlight) -> None:
+    """Until every client request is answered, answer for the client what it no longer can."""
+    answered: set[RequestId | None] = set()
+    while True:
+        changed = in_flight.changed()
+        if not in_flight.client_requests:
+            return
+        for request_id in in_flight.server_requests - answered:
+            answered.add(request_id)
+            if request_id is not None:
+                await server.send(input_ended(request_id))
+        await changed.wait()
+
+
+async def relay_output(
+    server: ObjectReceiveStream[SessionMessage],
+    transport: ObjectSendStream[SessionMessage],
+    in_flight: InFlight,
+) -> None:
+    async with transport:
+        async for message in server:
+            in_flight.from_server(message)
+            await transport.send(message)
+
+
+async def serve_stdio(server: MCPServer[Any], *, drain_timeout: float = 10.0) -> None:
+    lowlevel = server._lowlevel_server  # private, but the SDK offers no stream hook
+    in_flight = InFlight()
+    async with stdio_server() as (read_stream, write_stream):
+        to_server, server_input = anyio.create_memory_object_stream[Inbound](0)
+        server_output, from_server = anyio.create_memory_object_stream[SessionMessage](0)
+        reading = anyio.CancelScope()
+
+        async def read() -> None:
+            with reading:
+                await relay_input(read_stream, to_server, write_stream, in_flight, drain_timeout)
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(answer_garbage)
-            await lowlevel.run(receive, write_stream, lowlevel.create_initialization_options())
-            tg.cancel_scope.cancel()
+            tg.start_soon(read)
+            tg.start_soon(relay_output, from_server, write_stream, in_flight)
+            options = lowlevel.create_initialization_options()
+            await lowlevel.run(server_input, server_output, options)
+            # Normally over already: the loop returns only once its input is closed.
+            reading.cancel()

@@ -560,7 +560,12 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "properties": {
                             "uuid": {"title": "Uuid", "type": "string"},
                             "name": {"title": "Name", "type": "string"},
-                            "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                            "sticky_sender": {
+                                "anyOf": [{"type": "boolean"}, {"type": "null"}],
+                                "default": None,
+                                "description": "Left out if Plivo's answer does not carry it (some older answers).",
+                                "title": "Sticky Sender",
+                            },
                             "local_connect": {"title": "Local Connect", "type": "boolean"},
                             "application_type": {
                                 "anyOf": [
@@ -581,7 +586,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                                     {"type": "null"},
                                 ],
                                 "default": None,
-                                "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                                "description": "Left out where Plivo does not send it, as in list results: get_powerpack has it.",
                                 "title": "Number Priority",
                             },
                             "number_pool_uuid": {
@@ -598,7 +603,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                                 "title": "Created On",
                             },
                         },
-                        "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                        "required": ["uuid", "name", "local_connect"],
                         "title": "Powerpack",
                         "type": "object",
                     },
@@ -706,7 +711,12 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                 "properties": {
                     "uuid": {"title": "Uuid", "type": "string"},
                     "name": {"title": "Name", "type": "string"},
-                    "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                    "sticky_sender": {
+                        "anyOf": [{"type": "boolean"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Left out if Plivo's answer does not carry it (some older answers).",
+                        "title": "Sticky Sender",
+                    },
                     "local_connect": {"title": "Local Connect", "type": "boolean"},
                     "application_type": {
                         "anyOf": [{"enum": ["xml", "phlo"], "type": "string"}, {"type": "null"}],
@@ -724,7 +734,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                             {"type": "null"},
                         ],
                         "default": None,
-                        "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                        "description": "Left out where Plivo does not send it, as in list results: get_powerpack has it.",
                         "title": "Number Priority",
                     },
                     "number_pool_uuid": {
@@ -738,7 +748,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "title": "Created On",
                     },
                 },
-                "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                "required": ["uuid", "name", "local_connect"],
                 "title": "Powerpack",
                 "type": "object",
             },
@@ -794,7 +804,12 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                 "properties": {
                     "uuid": {"title": "Uuid", "type": "string"},
                     "name": {"title": "Name", "type": "string"},
-                    "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                    "sticky_sender": {
+                        "anyOf": [{"type": "boolean"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Left out if Plivo's answer does not carry it (some older answers).",
+                        "title": "Sticky Sender",
+                    },
                     "local_connect": {"title": "Local Connect", "type": "boolean"},
                     "application_type": {
                         "anyOf": [{"enum": ["xml", "phlo"], "type": "string"}, {"type": "null"}],
@@ -812,7 +827,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                             {"type": "null"},
                         ],
                         "default": None,
-                        "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                        "description": "Left out where Plivo does not send it, as in list results: get_powerpack has it.",
                         "title": "Number Priority",
                     },
                     "number_pool_uuid": {
@@ -826,7 +841,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "title": "Created On",
                     },
                 },
-                "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                "required": ["uuid", "name", "local_connect"],
                 "title": "Powerpack",
                 "type": "object",
             },
@@ -882,7 +897,12 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                 "properties": {
                     "uuid": {"title": "Uuid", "type": "string"},
                     "name": {"title": "Name", "type": "string"},
-                    "sticky_sender": {"title": "Sticky Sender", "type": "boolean"},
+                    "sticky_sender": {
+                        "anyOf": [{"type": "boolean"}, {"type": "null"}],
+                        "default": None,
+                        "description": "Left out if Plivo's answer does not carry it (some older answers).",
+                        "title": "Sticky Sender",
+                    },
                     "local_connect": {"title": "Local Connect", "type": "boolean"},
                     "application_type": {
                         "anyOf": [{"enum": ["xml", "phlo"], "type": "string"}, {"type": "null"}],
@@ -900,7 +920,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                             {"type": "null"},
                         ],
                         "default": None,
-                        "description": "null in list results, where Plivo leaves it out: use get_powerpack.",
+                        "description": "Left out where Plivo does not send it, as in list results: get_powerpack has it.",
                         "title": "Number Priority",
                     },
                     "number_pool_uuid": {
@@ -914,7 +934,7 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "title": "Created On",
                     },
                 },
-                "required": ["uuid", "name", "sticky_sender", "local_connect"],
+                "required": ["uuid", "name", "local_connect"],
                 "title": "Powerpack",
                 "type": "object",
             },

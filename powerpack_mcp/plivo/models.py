@@ -2,7 +2,10 @@
 
 Wire quirks are absorbed here, once: `number_pool` arrives as a path and becomes
 `number_pool_uuid`; an empty `application_type`/`application_id` becomes `None`; numbers are
-digits without `+`. Everything above this layer sees clean, typed values.
+digits without `+`; a numeric `application_id` becomes a string; a toll-free number's
+`tollfree` key becomes `number` and its type `toll-free`; a `number_priority` or
+`sticky_sender` Plivo did not send is left out of what we return, never shown as null.
+Everything above this layer sees clean, typed values.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -37,6 +41,23 @@ def _empty_to_none(value: Any) -> Any:
     if isinstance(value, str) and value.strip().lower() in {"", "none"}:
         return None
     return value
+
+
+def _app_id(value: Any) -> Any:
+    # Some recorded answers carry the application ID as a JSON number.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _empty_to_none(value)
+
+
+def _number_type(value: Any) -> Any:
+    # The pool's Tollfree/ views write "tollfree"; the Number/ views and filters "toll-free".
+    return "toll-free" if isinstance(value, str) and value.lower() == "tollfree" else value
+
+
+def _unknown(value: Any) -> bool:
+    """Left out of what we return: a value Plivo did not send is not claimed either way."""
+    return value is None
 
 
 class Priority(BaseModel):
@@ -87,13 +108,21 @@ class Powerpack(BaseModel):
 
     uuid: str
     name: str
-    sticky_sender: bool
+    sticky_sender: bool | None = Field(
+        default=None,
+        exclude_if=_unknown,
+        description="Left out if Plivo's answer does not carry it (some older answers).",
+    )
     local_connect: bool
     application_type: Annotated[ApplicationType | None, BeforeValidator(_empty_to_none)] = None
-    application_id: Annotated[str | None, BeforeValidator(_empty_to_none)] = None
+    application_id: Annotated[str | None, BeforeValidator(_app_id)] = None
     number_priority: list[NumberPriority] | None = Field(
         default=None,
-        description="null in list results, where Plivo leaves it out: use get_powerpack.",
+        # Unknown is not "none": a list entry must not claim a Powerpack has no priority.
+        exclude_if=_unknown,
+        description=(
+            "Left out where Plivo does not send it, as in list results: get_powerpack has it."
+        ),
     )
     number_pool_uuid: str | None = None
     created_on: datetime | None = None
@@ -128,9 +157,14 @@ class PoolNumber(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    number: str
+    # Toll-free views of a pool name the number "tollfree".
+    number: str = Field(validation_alias=AliasChoices("number", "tollfree"))
     country_iso2: str | None = None
-    type: str | None = Field(default=None, description="fixed, mobile or toll-free.")
+    type: Annotated[
+        str | None,
+        BeforeValidator(_number_type),
+        Field(description="fixed, mobile or toll-free."),
+    ] = None
     service: str | None = Field(default=None, description="sms or mms.")
     added_on: datetime | None = None
 

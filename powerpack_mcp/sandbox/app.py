@@ -2,7 +2,6 @@
 
 import base64
 import binascii
-import json
 import logging
 import re
 import secrets
@@ -14,15 +13,16 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from . import api, control
+from .coerce import strict_json
 from .errors import ApiError, bad_request, not_found
 from .middleware import TrafficMiddleware, quiet_uvicorn_drops
 from .state import SandboxState
 
 DEFAULT_AUTH_ID = "MAXXXXXXXXXXXXXXXXXX"
 DEFAULT_AUTH_TOKEN = "sandbox-auth-token"  # noqa: S105 - a public demo credential
-METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH"]
 _ACCOUNT_PATH = re.compile(r"/v1/Account/(?P<auth_id>[^/]+)/(?P<rest>.*)")
 _log = logging.getLogger(__name__)
 
@@ -37,12 +37,20 @@ def reply(
 
 
 class Endpoint:
-    """The single route: dispatches both the API and the control surface."""
+    """The single route: dispatches both the API and the control surface.
+
+    An ASGI app rather than a request function, so Starlette routes every method here and
+    an unsupported one gets Plivo's 405 body, not Starlette's plain text.
+    """
 
     def __init__(self, state: SandboxState, auth_id: str, auth_token: str) -> None:
         self.state = state
         self.auth_id = auth_id
         self.auth_token = auth_token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
         path = request.scope["path"]
@@ -113,7 +121,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
+        body = strict_json(raw)
     except ValueError:
         raise bad_request("request body must be JSON") from None
     if not isinstance(body, dict):
@@ -135,7 +143,7 @@ def create_app(
     quiet_uvicorn_drops()
     endpoint = Endpoint(state, auth_id, auth_token)
     app = Starlette(
-        routes=[Route("/{path:path}", endpoint.handle, methods=METHODS)],
+        routes=[Route("/{path:path}", endpoint)],
         middleware=[Middleware(TrafficMiddleware, state=state)],
     )
     app.state.sandbox = state

@@ -4,6 +4,7 @@ Everything here is pure: a raw JSON or query value goes in, a clean value comes 
 or an ApiError(400) is raised.
 """
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -25,6 +26,25 @@ _TYPE_ALIASES = {"tollfree": "toll-free"}
 _NO_APPLICATION = ("", "none")
 _NUMBER_RE = re.compile(r"\+?(\d{3,15})")
 _COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
+
+
+def strict_json(raw: bytes) -> Any:
+    """JSON as RFC 8259 has it, or ValueError.
+
+    Python's parser also takes NaN and Infinity, lone surrogates (\\ud800) and nesting deeper
+    than its recursion limit; none of them can be stored and echoed back as JSON.
+    """
+    try:
+        value = json.loads(raw, parse_constant=_no_constant)
+        # Lone surrogates parse, but cannot be encoded again.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def parse_bool(value: object, field: str) -> bool:

@@ -1,6 +1,5 @@
 """Every API request passes here: path normalisation, stats, the request log and faults."""
 
-import json
 import logging
 import re
 import uuid
@@ -13,6 +12,7 @@ import httpx
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .coerce import strict_json
 from .control import is_control
 from .faults import Fault
 from .state import SandboxState
@@ -132,8 +132,8 @@ def _decode(body: bytes) -> Any:
     if not body.strip():
         return None
     try:
-        return json.loads(body)
-    except ValueError:
+        return strict_json(body)
+    except ValueError:  # logged as text, so the log itself stays valid JSON
         return body.decode("utf-8", "replace")
 
 

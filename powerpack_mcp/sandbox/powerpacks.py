@@ -9,7 +9,7 @@ from .state import SandboxState
 
 
 def create(state: SandboxState, body: dict[str, Any]) -> Powerpack:
-    name = _unique_name(state, body["name"], besides=None)
+    name = _unique_name(state, body.get("name"), besides=None)
     app_type, app_id = coerce.parse_application(
         body.get("application_type"), body.get("application_id")
     )

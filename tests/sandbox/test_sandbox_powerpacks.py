@@ -249,3 +249,20 @@ def test_list_rejects_bad_pagination(api: httpx.Client, query: dict[str, Any], t
 def test_body_must_be_a_json_object(api: httpx.Client) -> None:
     assert_error(api.post("Powerpack/", content=b"{nope"), 400, "must be JSON")
     assert_error(api.post("Powerpack/", json=["name"]), 400, "JSON object")
+
+
+def test_create_without_a_name_is_a_400_naming_it(api: httpx.Client) -> None:
+    assert_error(api.post("Powerpack/", json={"sticky_sender": True}), 400, "name is required")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"name": NaN}',  # Python's parser takes these; JSON has no such values
+        b'{"name": "a", "sticky_sender": Infinity}',
+        b'{"name": "\\ud800"}',  # a lone surrogate cannot be stored or echoed
+        b"[" * 100_000,  # deeper than the parser's recursion limit
+    ],
+)
+def test_bodies_that_are_not_quite_json_are_a_400(api: httpx.Client, raw: bytes) -> None:
+    assert_error(api.post("Powerpack/", content=raw), 400, "must be JSON")

@@ -32,6 +32,22 @@ async def test_list_powerpacks_pages_honestly(emulator: Emulator, era: Era) -> N
     assert len(names) == 25
 
 
+async def test_list_entries_never_claim_a_powerpack_has_no_number_priority(
+    emulator: Emulator, era: Era
+) -> None:
+    async with connect(emulator.app, era) as client:
+        listed = await client.call_tool("list_powerpacks", {})
+        marketing = ok(await client.call_tool("get_powerpack", {"powerpack": "marketing"}))
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert marketing["number_priority"]  # it has one, which Plivo's list results leave out
+    entries = ok(listed)["powerpacks"]
+    assert [e["name"] for e in entries if "number_priority" in e] == []
+    assert "number_priority" not in text(listed)  # nor in the text copy
+    schema = tools["list_powerpacks"].output_schema or {}
+    described = schema["$defs"]["Powerpack"]["properties"]["number_priority"]["description"]
+    assert "get_powerpack" in described
+
+
 async def test_get_by_name_and_by_uuid_agree(emulator: Emulator, era: Era) -> None:
     async with connect(emulator.app, era) as client:
         by_name = ok(await client.call_tool("get_powerpack", {"powerpack": "marketing"}))
