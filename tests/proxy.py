@@ -1,9 +1,9 @@
 """A misbehaving upstream: a small proxy in front of the emulator.
 
 It forwards every request to the emulator unchanged, except where a test tells it to
-rewrite an answer, echo the request's headers back in an error (as some gateways do), or do
-something to the emulator just before a request reaches it. The emulator's own request log
-stays the witness of what arrived.
+rewrite or make up an answer, echo the request's headers back in an error (as some gateways
+do), or do something to the emulator just before a request reaches it. The emulator's own
+request log stays the witness of what arrived.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ class Proxy:
         self.rewrite: Rewrite | None = None
         self.before: Hook | None = None
         self.echo_headers: Callable[[Request], bool] = lambda request: False
+        # An answer made up in the emulator's place: (status, body), or None to forward.
+        self.fake: Callable[[Request], tuple[int, Any] | None] = lambda request: None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,6 +44,9 @@ class Proxy:
         if self.echo_headers(request):
             headers = "; ".join(f"{key}: {value}" for key, value in request.headers.items())
             return JSONResponse({"api_id": "x", "error": f"bad request ({headers})"}, 400)
+        made_up = self.fake(request)
+        if made_up is not None:
+            return JSONResponse(made_up[1], made_up[0])
         if self.before is not None:
             await self.before(request)
         body = await request.body()

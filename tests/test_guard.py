@@ -16,6 +16,8 @@ from mcp.types import ElicitRequestParams, ElicitResult
 from starlette.applications import Starlette
 from support import ERAS, Emulator, Era, connect, error, ok
 
+from powerpack_mcp.sandbox import DEFAULT_AUTH_ID
+
 pytestmark = pytest.mark.anyio
 
 SECRET = "test-confirm-secret"
@@ -381,3 +383,31 @@ async def test_an_unknown_powerpack_is_not_found_before_anyone_is_asked(
         )
     assert "Powerpack 'ghost' not found" in message
     assert person.shown == []
+
+
+# What a person reads -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["modern", "legacy", "token"])
+async def test_the_confirmation_says_everything_a_person_needs(
+    emulator: Emulator, mode: str
+) -> None:
+    person = Person(("decline", None))
+    era: Era = "legacy" if mode == "legacy" else "modern"
+    if mode == "token":
+        async with connect(emulator.app, **token_mode()) as client:
+            shown = (await ask_token(client))["preview"]
+    else:
+        async with connect(emulator.app, era, elicitation=person) as client:
+            ok(
+                await client.call_tool(
+                    "delete_powerpack", {"powerpack": "marketing", "unrent_numbers": True}
+                )
+            )
+        [shown] = person.shown
+    assert shown.startswith("SANDBOX")
+    assert f"in Plivo account {DEFAULT_AUTH_ID}" in shown
+    assert "unrent its 4 numbers: +12125550202, +14155550101, +15125550105, +18005550301." in shown
+    assert "Short codes in the pool (555888) are only unlinked, never unrented." in shown
+    assert "after 10 days. Those days are not a grace period" in shown
+    assert "Safer: delete the Powerpack with unrent_numbers=false" in shown

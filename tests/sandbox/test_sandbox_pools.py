@@ -219,3 +219,14 @@ def test_deleted_powerpacks_take_their_pool_with_them(api: httpx.Client) -> None
 
 def test_alerts_pool_is_separate(api: httpx.Client) -> None:
     assert numbers_in(api, f"NumberPool/{ALERTS_POOL}/") == ["13125550106"]
+
+
+def test_number_endpoint_writes_refuse_toll_free_numbers(api: httpx.Client) -> None:
+    """Every Plivo SDK writes toll-free numbers through Tollfree/; so does a client that
+    passes these tests, since Number/ writes refuse them (reads still list them)."""
+    refused = api.post(f"{SUPPORT}Number/{OUTSIDE_TOLL_FREE}/")
+    assert "use the pool's Tollfree endpoint" in error_of(refused, 400)
+    removal = api.request("DELETE", f"{MARKETING}Number/18005550301/", json={"unrent": True})
+    assert "use the pool's Tollfree endpoint" in error_of(removal, 400)
+    assert "18005550301" in numbers_in(api, MARKETING)  # still listed, still rented
+    assert api.get("Number/18005550301/").status_code == 200

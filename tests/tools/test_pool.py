@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from mcp.client.context import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
+from proxy import Proxy
 from support import ERAS, Emulator, Era, connect, error, ok
 
 pytestmark = pytest.mark.anyio
@@ -292,3 +293,50 @@ async def test_resources_show_the_account_without_a_tool_call(emulator: Emulator
     assert marketing["pool"]["number_count"] == 4
     assert marketing["pool"]["shortcodes"] == [SHORT_CODE]
     assert [t.uri_template for t in templates.resource_templates] == ["powerpack://{ref}"]
+
+
+# Toll-free numbers have their own pool endpoint -------------------------------------------
+
+SPARE_TOLL_FREE = "18885550302"
+
+
+async def test_toll_free_numbers_are_added_and_removed_through_tollfree(
+    emulator: Emulator,
+) -> None:
+    async with connect(emulator.app) as client:
+        added = ok(
+            await client.call_tool(
+                "add_pool_number", {"powerpack": "marketing", "number": f"+{SPARE_TOLL_FREE}"}
+            )
+        )
+        removed = ok(
+            await client.call_tool(
+                "remove_pool_number", {"powerpack": "marketing", "number": SPARE_TOLL_FREE}
+            )
+        )
+    assert (added["status"], removed["status"]) == ("added", "removed")
+    assert await writes(emulator) == [
+        ("POST", f"NumberPool/{MARKETING_POOL}/Tollfree/{SPARE_TOLL_FREE}/"),
+        ("DELETE", f"NumberPool/{MARKETING_POOL}/Tollfree/{SPARE_TOLL_FREE}/"),
+    ]
+    assert await emulator.rented(SPARE_TOLL_FREE)
+
+
+async def test_not_rented_is_friendly_whatever_plivo_answers(sandbox_app: Any) -> None:
+    """The inventory said the number was rented; by the time it was added, Plivo said no
+    with a 400 (not a 404). The answer still says what happened, in plain words."""
+    ghost = "14155559999"
+    proxy = Proxy(sandbox_app)
+    proxy.fake = lambda request: (
+        (200, {"number": ghost, "type": "fixed"})
+        if request.method == "GET" and request.url.path.endswith(f"/Number/{ghost}/")
+        else None
+    )
+    async with connect(proxy) as client:
+        message = error(
+            await client.call_tool("add_pool_number", {"powerpack": "marketing", "number": ghost})
+        )
+    assert "The account does not rent +14155559999" in message
+    assert ("POST", f"NumberPool/{MARKETING_POOL}/Number/{ghost}/") in await Emulator(
+        sandbox_app
+    ).api_calls("POST")  # Plivo was asked, and said no
