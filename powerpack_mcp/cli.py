@@ -149,6 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"powerpack-mcp: {exc}", file=sys.stderr)
         return 2
     _announce(settings)
+    if sys.stdin.isatty():
+        from .terminal import note, stop_on_ctrl_c
+
+        stop_on_ctrl_c()
+        print(note(settings), file=sys.stderr)
     import anyio
 
     from .stdio import serve_stdio

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -152,10 +153,66 @@ def test_config_claude_code_is_a_command() -> None:
     assert " -- /" in line  # an absolute path to the command
 
 
-@pytest.mark.parametrize("client", ["claude-desktop", "cursor", "vscode"])
-def test_config_sandbox_variant(client: str) -> None:
-    done = run("config", client, "--sandbox")
+def _server(client: str, *args: str) -> dict[str, Any]:
+    done = run("config", client, *args)
+    assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
-    server = document["servers" if client == "vscode" else "mcpServers"]["plivo-powerpacks"]
-    assert server["args"] == ["--sandbox"]
-    assert not server.get("env")
+    server: dict[str, Any] = document["servers" if client == "vscode" else "mcpServers"][
+        "plivo-powerpacks"
+    ]
+    return server
+
+
+@pytest.mark.parametrize("client", ["claude-desktop", "cursor", "vscode"])
+def test_config_sandbox_variant_differs_only_in_credentials(client: str) -> None:
+    real, sandbox = _server(client), _server(client, "--sandbox")
+    assert sandbox["command"] == real["command"]
+    # --sandbox stands in for the credentials; everything else, the confirm mode included, is
+    # the same, so the sandbox's guarded delete can be completed in the same client.
+    assert sandbox["args"].count("--sandbox") == 1
+    assert [arg for arg in sandbox["args"] if arg != "--sandbox"] == real.get("args", [])
+    assert not sandbox.get("env")
+    assert set(real["env"]) == {"PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN"}
+
+
+def test_claude_desktop_sandbox_can_complete_a_guarded_delete() -> None:
+    assert _server("claude-desktop", "--sandbox")["args"][-2:] == ["--confirm", "token"]
+
+
+def test_config_claude_code_sandbox_variant_is_the_same_command() -> None:
+    real = run("config", "claude-code").stdout.strip()
+    sandbox = run("config", "claude-code", "--sandbox").stdout.strip()
+    assert "--env" not in sandbox
+    assert sandbox.split(" -- ")[1] == real.split(" -- ")[1] + " --sandbox"
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_snippet(heading: str) -> dict[str, Any]:
+    """The first JSON block after the README's bold `heading` in *Connect your assistant*."""
+    text = README.read_text()
+    after = text[text.index(f"**{heading}**") :]
+    start = after.index("```json\n") + len("```json\n")
+    document: dict[str, Any] = json.loads(after[start : after.index("```", start)])
+    return document
+
+
+@pytest.mark.parametrize(
+    ("client", "heading"),
+    [("claude-desktop", "Claude Desktop"), ("cursor", "Cursor"), ("vscode", "VS Code")],
+)
+def test_readme_snippets_are_what_config_prints(client: str, heading: str) -> None:
+    printed = json.loads(run("config", client).stdout)
+    shown = readme_snippet(heading)
+    assert shown.keys() == printed.keys()
+    assert shown.get("inputs") == printed.get("inputs")  # one VS Code input id everywhere
+    key = "servers" if client == "vscode" else "mcpServers"
+    ours, theirs = printed[key]["plivo-powerpacks"], shown[key]["plivo-powerpacks"]
+    assert ours.keys() == theirs.keys()
+    assert Path(ours["command"]).name == theirs["command"]  # README shows it by name
+    assert ours.get("args") == theirs.get("args")
+    assert ours.get("type") == theirs.get("type")
+    assert ours["env"].keys() == theirs["env"].keys()
+    if client == "vscode":
+        assert ours["env"]["PLIVO_AUTH_TOKEN"] == theirs["env"]["PLIVO_AUTH_TOKEN"]

@@ -1,21 +1,24 @@
 """`powerpack-mcp config CLIENT`: the exact snippet to paste into an MCP client.
 
-It names the absolute path of this installation's command and the variables to fill in, and
-never prints the token's value, even when it is set in the environment."""
+It names a command that starts this installation and keeps working (see launcher.py), the
+variables to fill in, and never prints the token's value, even when it is set in the
+environment. The sandbox variant differs from the real one only in `--sandbox` standing in
+for the credentials."""
 
 from __future__ import annotations
 
 import json
 import os
 import shlex
-import shutil
 import sys
-from pathlib import Path
 from typing import Any
+
+from .launcher import command
 
 CLIENTS = ("claude-desktop", "claude-code", "cursor", "vscode")
 NAME = "plivo-powerpacks"
 TOKEN_PLACEHOLDER = "<your Plivo auth token>"  # noqa: S105 - a placeholder, not a secret
+VSCODE_INPUT = "plivo-auth-token"  # the README's VS Code snippet uses the same id
 WHERE = {
     "claude-desktop": "Add to claude_desktop_config.json (macOS: ~/Library/Application Support/"
     "Claude/, Windows: %APPDATA%\\Claude\\), then restart Claude Desktop.",
@@ -23,14 +26,6 @@ WHERE = {
     "cursor": "Add to .cursor/mcp.json in your project, or ~/.cursor/mcp.json for every project.",
     "vscode": "Add to .vscode/mcp.json; VS Code asks for the token once, not stored in the file.",
 }
-
-
-def command() -> list[str]:
-    """How to start this installation's server, by absolute path."""
-    found = shutil.which("powerpack-mcp")
-    if found:
-        return [str(Path(found).resolve())]
-    return [str(Path(sys.executable).resolve()), "-m", "powerpack_mcp"]
 
 
 def _auth_id() -> str:
@@ -42,7 +37,7 @@ def snippet(client: str, *, sandbox: bool) -> str:
     program, *args = command()
     if sandbox:
         args.append("--sandbox")
-    elif client == "claude-desktop":
+    if client == "claude-desktop":
         args += ["--confirm", "token"]  # Claude Desktop cannot show confirmation forms
     env = {} if sandbox else {"PLIVO_AUTH_ID": _auth_id(), "PLIVO_AUTH_TOKEN": TOKEN_PLACEHOLDER}
     if client == "claude-code":
@@ -50,15 +45,15 @@ def snippet(client: str, *, sandbox: bool) -> str:
         return " ".join(
             ["claude mcp add --transport stdio", *flags, NAME, "--", shlex.join([program, *args])]
         )
-    server: dict[str, Any] = {"command": program, "args": args}
+    server: dict[str, Any] = {"command": program, **({"args": args} if args else {})}
     if client == "vscode":
         if env:
-            env["PLIVO_AUTH_TOKEN"] = "${input:plivo-auth-token}"  # noqa: S105 - a reference
+            env["PLIVO_AUTH_TOKEN"] = f"${{input:{VSCODE_INPUT}}}"
         document: dict[str, Any] = {"servers": {NAME: {"type": "stdio", **server, "env": env}}}
         if env:
             document["inputs"] = [
                 {
-                    "id": "plivo-auth-token",
+                    "id": VSCODE_INPUT,
                     "type": "promptString",
                     "description": "Plivo auth token",
                     "password": True,

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from ..plivo import AuthenticationFailed, Credentials, Forbidden, PlivoError, open_client
 from ..settings import Settings
+from .netfail import describe
 from .style import Style
 
 _AUTH_ID = re.compile(r"^(MA|SA)[A-Z0-9]{18}$")
@@ -61,12 +62,8 @@ async def reachable(settings: Settings, transport: httpx.AsyncBaseTransport | No
         async with httpx.AsyncClient(transport=transport, timeout=settings.timeout) as http:
             await http.get(settings.api_url.rstrip("/") + "/")
     except httpx.HTTPError as exc:
-        return Check(
-            "API reachable",
-            False,
-            f"{settings.api_url}: {type(exc).__name__}",
-            "check the network, proxy and PLIVO_API_URL",
-        )
+        failure = describe(exc, settings.api_url, settings.timeout)
+        return Check("API reachable", False, f"{settings.api_url}: {failure}", failure.fix)
     return Check("API reachable", True, settings.api_url)
 
 
