@@ -124,6 +124,17 @@ def test_doctor_wants_shared_keys_for_replicas() -> None:
     assert "POWERPACK_MCP_STATE_KEY" in done.stdout
 
 
+@pytest.mark.parametrize(("confirm", "flagged"), [("elicit", True), ("token", False)])
+def test_doctor_flags_stateless_with_forms(confirm: str, flagged: bool) -> None:
+    keys = {"POWERPACK_MCP_CONFIRM_SECRET": "c" * 32, "POWERPACK_MCP_STATE_KEY": "s" * 32}
+    done = run(
+        "doctor", "--sandbox", POWERPACK_MCP_STATELESS="true", POWERPACK_MCP_CONFIRM=confirm, **keys
+    )
+    assert ("problem  confirmation forms" in done.stdout) is flagged
+    assert ("use --confirm token" in done.stdout) is flagged
+    assert done.returncode == int(flagged)
+
+
 @pytest.mark.parametrize("client", ["claude-desktop", "cursor", "vscode"])
 def test_config_json_clients(client: str) -> None:
     done = run("config", client, PLIVO_AUTH_TOKEN=SECRET)

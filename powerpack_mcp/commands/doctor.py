@@ -115,6 +115,19 @@ def confirmation(settings: Settings) -> Check:
     return Check("confirmation", True, f"{mode}, {shared}{hint}")
 
 
+def forms(settings: Settings) -> Check | None:
+    """Stateless HTTP cannot put a form to a client mid-call before protocol 2026-07-28."""
+    if not (settings.stateless and settings.confirm == "elicit"):
+        return None
+    return Check(
+        "confirmation forms",
+        False,
+        "--stateless with --confirm elicit: clients on protocol versions before 2026-07-28 "
+        "cannot be shown the confirmation form, so every unrent they ask for is refused",
+        "use --confirm token (POWERPACK_MCP_CONFIRM=token), or serve without --stateless",
+    )
+
+
 def audit_log(settings: Settings) -> Check:
     path = settings.audit_log
     if path is None:
@@ -139,7 +152,8 @@ async def run_checks(settings: Settings, transport: httpx.AsyncBaseTransport | N
         checks.append(await reachable(settings, transport))
         if checks[-1].ok:
             checks += await account(settings, transport)
-    return [*checks, confirmation(settings), audit_log(settings)]
+    setup = [confirmation(settings), forms(settings), audit_log(settings)]
+    return [*checks, *(check for check in setup if check is not None)]
 
 
 def report(checks: list[Check], out: Style) -> bool:
