@@ -12,7 +12,6 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from . import api, control
@@ -142,9 +141,10 @@ def create_app(
     state = state if state is not None else SandboxState()
     quiet_uvicorn_drops()
     endpoint = Endpoint(state, auth_id, auth_token)
-    app = Starlette(
-        routes=[Route("/{path:path}", endpoint)],
-        middleware=[Middleware(TrafficMiddleware, state=state)],
-    )
+    app = Starlette(middleware=[Middleware(TrafficMiddleware, state=state)])
+    # Every path is ours, whatever characters it holds (a route pattern would not match a
+    # newline, and Starlette would answer in plain text) and with no slash redirects.
+    app.router.redirect_slashes = False
+    app.router.default = endpoint
     app.state.sandbox = state
     return app

@@ -156,6 +156,7 @@ def assert_plivo_answer(response: Any, path: str) -> None:
     query={},
 )
 @example(method="POST", path="/_sandbox/faults", body='{"path": "x", "retry_after": NaN}', query={})
+@example(method="GET", path=ACCOUNT + "Powerpack/%0A0/", body="{}", query={})
 async def test_no_request_makes_the_emulator_fail(
     shared_app: Starlette, method: str, path: str, body: str | bytes, query: dict[str, str]
 ) -> None:
