@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from typing import Any
 
 import anyio
@@ -135,10 +138,34 @@ async def serve_stdio(server: MCPServer[Any], *, drain_timeout: float = 10.0) ->
             with reading:
                 await relay_input(read_stream, to_server, write_stream, in_flight, drain_timeout)
 
+        serving, watching = anyio.CancelScope(), anyio.CancelScope()
+
+        async def watch() -> None:
+            with watching:
+                await stop_on_sigterm(serving)
+
         async with anyio.create_task_group() as tg:
             tg.start_soon(read)
             tg.start_soon(relay_output, from_server, write_stream, in_flight)
+            tg.start_soon(watch)
             options = lowlevel.create_initialization_options()
-            await lowlevel.run(server_input, server_output, options)
+            with serving:
+                await lowlevel.run(server_input, server_output, options)
+            if serving.cancel_called:
+                # The calls in flight were cancelled and have left their audit outcomes.
+                # stdin is read by a thread that a shutdown would wait on: leave now.
+                os._exit(128 + signal.SIGTERM)
             # Normally over already: the loop returns only once its input is closed.
             reading.cancel()
+            watching.cancel()
+
+
+async def stop_on_sigterm(serving: anyio.CancelScope) -> None:
+    """A client or supervisor that stops the server with SIGTERM cancels the calls in
+    flight, so each change being made still gets its audit outcome ("unknown")."""
+    if sys.platform == "win32":  # no POSIX signals to receive
+        return
+    with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            serving.cancel()
+            return

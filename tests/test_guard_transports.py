@@ -158,3 +158,23 @@ def test_stateless_http_with_forms_says_what_the_operator_can_do(
     assert "--confirm token" in message
     assert "cannot show a confirmation form" not in message  # it can: we cannot reach it
     assert "stateless HTTP with --confirm elicit" in warned
+
+
+def test_a_stdio_server_stopped_by_sigterm_leaves_the_outcome(
+    hanging: tuple[HangingUpstream, str], tmp_path: Path
+) -> None:
+    up, url = hanging
+    log = tmp_path / "audit.jsonl"
+    session = RawSession(**upstream(url), POWERPACK_MCP_AUDIT_LOG=str(log))
+    session.send(INITIALIZE)
+    session.answer(1)
+    session.send(INITIALIZED)
+    session.send(tool_call(2, "delete_powerpack", {"powerpack": "alerts"}))
+    assert up.reached.wait(20)
+    session.proc.send_signal(signal.SIGTERM)
+    assert session.proc.wait(timeout=20) == 128 + signal.SIGTERM
+    lines = audit_lines(log)
+    assert [(line["event"], line.get("outcome")) for line in lines] == [
+        ("intent", None),
+        ("outcome", "unknown"),
+    ]
