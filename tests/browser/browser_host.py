@@ -1,0 +1,25 @@
+"""The test host page (tests/browser/host), driven from Python."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Host:
+    """The test host page, driven from Python."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    @property
+    def view(self) -> Any:
+        """The view's frame, to type and click in as a person would."""
+        return self.page.frame_locator("iframe#view")
+
+    def log(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = self.page.evaluate("window.testHost.log")
+        return entries
+
+    def call(self, function: str, *args: Any) -> Any:
+        """Await `window.testHost.<function>(...args)` in the page."""
+        return self.page.evaluate(f"(args) => window.testHost.{function}(...args)", list(args))
