@@ -28,11 +28,13 @@ function visibility(tool) {
   return (ui && Array.isArray(ui.visibility)) ? ui.visibility : ["model", "app"];
 }
 
-async function connect() {
-  client = new Client(HOST_INFO, {
+// era "modern" negotiates 2026-07-28 when the server offers it; "legacy" is a 2025-11-25 client.
+async function connect(era = "modern") {
+  const options = {
     capabilities: { extensions: { [UI_EXTENSION]: { mimeTypes: [RESOURCE_MIME_TYPE] } } },
-    versionNegotiation: { mode: "auto" },
-  });
+  };
+  if (era === "modern") options.versionNegotiation = { mode: "auto" };
+  client = new Client(HOST_INFO, options);
   await client.connect(new StreamableHTTPClientTransport(new URL("/mcp", location.href)));
   let cursor;
   do {
@@ -42,6 +44,7 @@ async function connect() {
   } while (cursor);
   const names = [...tools.values()];
   return {
+    protocolVersion: client.getNegotiatedProtocolVersion(),
     model: names.filter((t) => visibility(t).includes("model")).map((t) => t.name),
     appOnly: names.filter((t) => !visibility(t).includes("model")).map((t) => t.name),
   };
@@ -84,7 +87,7 @@ async function mount(mcpClient, html, theme, onCall) {
   await initialized;
 }
 
-async function render(name, args, theme) {
+async function render(name, args, theme = "light") {
   const tool = tools.get(name);
   if (!tool || !visibility(tool).includes("model")) {
     throw new Error(`${name} is not in the model's tool list`);

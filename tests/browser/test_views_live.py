@@ -1,0 +1,127 @@
+"""End to end in a real Chromium: `powerpack-mcp --transport http` against the emulator,
+a host built on the ext-apps AppBridge, and a person typing and clicking in the views.
+
+The emulator runs in this process (over real HTTP), so its state and request log are the
+witness of what was unrented. Set POWERPACK_SCREENSHOTS=docs/img to refresh the README's
+screenshots from this run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from browser_host import Host
+from http_support import HttpServer, http_server, upstream
+
+from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
+
+pytestmark = pytest.mark.browser
+
+MARKETING_NUMBERS = ["14155550101", "15125550105", "12125550202", "18005550301"]
+
+
+@pytest.fixture
+def server(sandbox_url: str) -> Iterator[HttpServer]:
+    with http_server(**upstream(sandbox_url)) as running:
+        yield running
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    return Path(os.environ.get("POWERPACK_SCREENSHOTS") or tmp_path)
+
+
+def rented(sandbox_url: str, number: str) -> bool:
+    answer = httpx.get(
+        f"{sandbox_url}/v1/Account/{DEFAULT_AUTH_ID}/Number/{number}/",
+        auth=(DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN),
+    )
+    assert answer.status_code in (200, 404), answer.text
+    return answer.status_code == 200
+
+
+def unrent_requests(sandbox_url: str) -> list[str]:
+    """What the emulator was asked to unrent: numbers, or POOL:<uuid> for a whole pool."""
+    named = []
+    for entry in httpx.get(f"{sandbox_url}/_sandbox/requests").json()["requests"]:
+        body = entry["body"] if isinstance(entry["body"], dict) else {}
+        parts = entry["path"].rstrip("/").split("/")
+        if entry["method"] != "DELETE":
+            continue
+        if "Powerpack" in parts and body.get("unrent_numbers") in (True, "true"):
+            named.append(f"POOL:{parts[-1]}")
+        elif {"Number", "Tollfree"} & set(parts) and body.get("unrent") in (True, "true"):
+            named.append(parts[-1])
+    return named
+
+
+def calls_from_views(host: Host) -> list[dict[str, Any]]:
+    return [e for e in host.log() if e["event"] in ("view-call", "refused")]
+
+
+@pytest.mark.parametrize("era", ["modern", "legacy"])
+def test_a_person_types_the_name_in_the_card_and_only_then_the_numbers_are_unrented(
+    server: HttpServer, sandbox_url: str, open_host: Any, shots: Path, era: str
+) -> None:
+    host: Host = open_host(server.url)
+    tools = host.call("connect", era)
+    assert tools["protocolVersion"] == {"modern": "2026-07-28", "legacy": "2025-11-25"}[era]
+    assert "confirm_unrent" in tools["appOnly"]
+    assert "confirm_unrent" not in tools["model"]
+
+    host.call("render", "delete_powerpack", {"powerpack": "marketing", "unrent_numbers": True})
+    view = host.view
+    assert view.locator("#count").inner_text() == "4 numbers will be unrented"
+    for shown in ("+1 415-555-0101", "+14155550101", "+1 800-555-0301", "555888"):
+        assert view.get_by_text(shown, exact=True).count() == 1, shown
+
+    field = view.get_by_label("To confirm")
+    button = view.get_by_role("button", name=re.compile("unrent 4 numbers"))
+    field.fill("Marketing")
+    assert button.is_disabled()
+    field.fill("marketing")
+    assert button.is_enabled()
+    if era == "modern":
+        host.page.locator("iframe#view").screenshot(path=shots / "confirm-view.png")
+    assert unrent_requests(sandbox_url) == []
+    assert all(rented(sandbox_url, n) for n in MARKETING_NUMBERS)
+
+    button.click()
+
+    done = view.locator("#done")
+    done.wait_for()
+    assert "+1 415-555-0101" in done.inner_text()
+    assert sorted(unrent_requests(sandbox_url)) == sorted(MARKETING_NUMBERS)
+    assert not any(rented(sandbox_url, n) for n in MARKETING_NUMBERS)
+    assert calls_from_views(host) == [{"event": "view-call", "tool": "confirm_unrent"}]
+
+
+def test_the_powerpack_view_shows_the_settings_and_the_pool_by_country_and_type(
+    server: HttpServer, open_host: Any, shots: Path
+) -> None:
+    host: Host = open_host(server.url)
+    host.call("connect", "modern")
+
+    host.call("render", "get_powerpack", {"powerpack": "marketing"})
+    view = host.view
+    view.get_by_text("4 numbers in 3 groups.").wait_for()
+    assert view.locator("#sticky").inner_text() == "On"
+    assert view.locator("#local").inner_text() == "On"
+    assert view.locator("#priority tr").all_inner_texts() == [
+        "US\tSMS\tshortcode\ttollfree\tlongcode"
+    ]
+    assert view.locator("#counts tr").all_inner_texts() == [
+        "US\tfixed\t2",
+        "US\tmobile\t1",
+        "US\ttoll-free\t1",
+    ]
+    assert view.locator("#shortcodes").inner_text() == "555888 (US)"
+    assert view.get_by_text("+1 512-555-0105").is_visible()
+    host.page.locator("iframe#view").screenshot(path=shots / "powerpack-view.png")
+    assert calls_from_views(host) == [{"event": "view-call", "tool": "list_pool_numbers"}]
