@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +16,12 @@ from typing import Any
 import anyio
 import pytest
 from http_support import http_client, http_server, upstream
+from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, ElicitResult
 from proxy import Proxy
 from starlette.requests import Request
-from stdio_support import INITIALIZE, INITIALIZED, RawSession, tool_call
-from support import Emulator, error, ok
+from stdio_support import INITIALIZE, INITIALIZED, RawSession, clean_env, tool_call
+from support import APPS, Emulator, error, ok
 
 from powerpack_mcp.sandbox import create_app, serve
 
@@ -232,3 +234,24 @@ def test_cards_over_stateless_http(emulator_url: tuple[Emulator, str], legacy: b
         assert anyio.run(emulator.unrent_requests) == []
     else:
         assert ok(answer)["status"] == "unrented"
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_card_over_stdio(legacy: bool) -> None:
+    """Claude Desktop's way: a stdio server, a client that renders MCP Apps, no forms."""
+    command = StdioServerParameters(
+        command=sys.executable, args=["-m", "powerpack_mcp", "--sandbox"], env=clean_env()
+    )
+
+    async def scenario() -> dict[str, Any]:
+        mode = "legacy" if legacy else "auto"
+        async with Client(command, mode=mode, extensions=[APPS]) as client:
+            shown = await client.call_tool("delete_powerpack", UNRENT_ALL)
+            assert ok(shown)["confirmation_token"] is None
+            assert shown.meta is not None
+            confirm = {"confirmation_id": shown.meta[CARD]["id"], "typed": "marketing"}
+            return ok(await client.call_tool("confirm_unrent", confirm))
+
+    done = anyio.run(scenario)
+    assert done["powerpack_deleted"] is True
+    assert len(done["numbers_unrented"]) == 4
