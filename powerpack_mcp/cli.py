@@ -62,8 +62,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--confirm",
-        choices=["elicit", "token"],
-        help="how a person confirms unrenting numbers (POWERPACK_MCP_CONFIRM; default elicit)",
+        choices=["auto", "elicit", "view", "token"],
+        help=(
+            "how a person confirms unrenting numbers: auto (a form, else a card), elicit (forms "
+            "only), view (cards only), token (also a token the model hands back, when the "
+            "client can do neither) (POWERPACK_MCP_CONFIRM; default auto)"
+        ),
     )
     p.add_argument(
         "--transport",

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from mcp.server.apps import Apps
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer, RequestStateSecurity
@@ -16,6 +17,7 @@ from pydantic import AnyHttpUrl, SecretStr
 from . import __version__
 from .audit import AuditLog
 from .guard import AnswerBook, Guard, TokenSigner
+from .guard.views import ViewConfirmations
 from .middleware import (
     concise_argument_errors,
     prompt_arguments,
@@ -28,7 +30,8 @@ from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
 from .resources import register_resources
 from .settings import ConfigError, Settings
-from .tools import ALL_TOOLS, AppContext, ToolSpec
+from .tools import ALL_TOOLS, COMPANIONS, AppContext, ToolSpec
+from .views import add_views
 
 if TYPE_CHECKING:
     import httpx
@@ -57,7 +60,7 @@ READ-ONLY MODE: only tools that read are available; changes are refused."""
 
 def select_tools(settings: Settings) -> tuple[list[ToolSpec], dict[str, str]]:
     """The tools to serve, and for each hidden tool the reason a call to it is refused."""
-    known = {spec.name for spec in ALL_TOOLS}
+    known = {spec.name for spec in ALL_TOOLS} - set(COMPANIONS)
     unknown = sorted(set(settings.tools or ()) - known)
     if unknown:
         raise ConfigError(
@@ -66,12 +69,21 @@ def select_tools(settings: Settings) -> tuple[list[ToolSpec], dict[str, str]]:
         )
     served, hidden = [], {}
     for spec in ALL_TOOLS:
+        if spec.name in COMPANIONS:
+            continue
         if settings.read_only and not spec.read_only:
             hidden[spec.name] = "the server runs in read-only mode"
         elif settings.tools is not None and spec.name not in settings.tools:
             hidden[spec.name] = "the operator did not enable it (--tools)"
         else:
             served.append(spec)
+    names = {spec.name for spec in served}
+    for spec in ALL_TOOLS:
+        if spec.name in COMPANIONS:
+            if names & set(COMPANIONS[spec.name]):
+                served.append(spec)
+            else:
+                hidden[spec.name] = "none of the tools it confirms for is served"
     return served, hidden
 
 
@@ -118,6 +130,8 @@ def build_server(
     state_key = settings.state_key
     instructions = INSTRUCTIONS + (SANDBOX_NOTE if settings.sandbox else "")
     instructions += READ_ONLY_NOTE if settings.read_only else ""
+    apps = Apps()  # MCP Apps: the confirmation card and the Powerpack view
+    add_views(apps)
     server = MCPServer(
         "powerpack-mcp",
         title="Plivo Powerpacks",
@@ -126,6 +140,7 @@ def build_server(
         lifespan=lifespan,
         middleware=middleware,
         token_verifier=token_verifier,
+        extensions=[apps],
         auth=_auth(settings) if token_verifier is not None else None,
         # Replicas behind a load balancer must share this key to resume each other's rounds.
         request_state_security=(
@@ -139,6 +154,7 @@ def build_server(
             title=spec.title,
             description=spec.description,
             annotations=spec.annotations,
+            meta=spec.meta,
             structured_output=True,
         )
     register_prompts(server, templates)
@@ -150,11 +166,12 @@ def _guard(settings: Settings, account: str, audit: AuditLog) -> Guard:
     secret = settings.confirm_secret
     key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
     stateless = settings.transport == "http" and settings.stateless
-    if stateless and settings.confirm == "elicit":
+    if stateless and settings.confirm != "token":
         logger.warning(
-            "stateless HTTP with --confirm elicit: clients on protocol versions before "
-            "2026-07-28 cannot be shown a confirmation form, so their unrents are refused; "
-            "use --confirm token, or serve without --stateless"
+            "stateless HTTP with --confirm %s: clients on protocol versions before "
+            "2026-07-28 cannot be shown a confirmation form or card, so their unrents are "
+            "refused; use --confirm token, or serve without --stateless",
+            settings.confirm,
         )
     # Without a bearer token to name the caller: on stdio, this process is the one caller;
     # over HTTP, every caller is the same anonymous one (replicas share it).
@@ -163,6 +180,7 @@ def _guard(settings: Settings, account: str, audit: AuditLog) -> Guard:
         mode=settings.confirm,
         signer=TokenSigner(key, account=account, ttl=settings.confirm_ttl),
         answers=AnswerBook(key),
+        views=ViewConfirmations(settings.confirm_ttl),
         audit=audit,
         account=account,
         sandbox=settings.sandbox,

@@ -10,7 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-ConfirmMode = Literal["elicit", "token"]
+ConfirmMode = Literal["auto", "elicit", "view", "token"]
 _AUTH_ID = re.compile(r"^(MA|SA)[A-Z0-9]{18}$")
 DEFAULT_API_URL = "https://api.plivo.com"
 
@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     sandbox: bool = False
     read_only: bool = False
     tools: Annotated[tuple[str, ...] | None, NoDecode] = None
-    confirm: ConfirmMode = "elicit"
+    confirm: ConfirmMode = "auto"
     confirm_secret: SecretStr | None = None
     confirm_ttl: float = Field(default=300, gt=0, le=900)
     audit_log: Path | None = None

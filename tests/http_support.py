@@ -18,6 +18,7 @@ from mcp import Client
 from mcp.client.session import ElicitationFnT
 from mcp.client.streamable_http import streamable_http_client
 from stdio_support import clean_env
+from support import APPS
 
 from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
 
@@ -101,6 +102,7 @@ async def http_client(
     elicitation: ElicitationFnT | None = None,
     terminate_on_close: bool = True,
     legacy: bool = False,
+    apps: bool = False,
 ) -> AsyncIterator[Client]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
@@ -108,5 +110,8 @@ async def http_client(
             f"{url}/mcp", http_client=http, terminate_on_close=terminate_on_close
         )
         mode = "legacy" if legacy else "auto"
-        async with Client(transport, elicitation_callback=elicitation, mode=mode) as client:
+        extensions = [APPS] if apps else None
+        async with Client(
+            transport, elicitation_callback=elicitation, mode=mode, extensions=extensions
+        ) as client:
             yield client

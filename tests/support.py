@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import httpx
 from mcp import Client
+from mcp.client.extension import advertise
 from mcp.client.session import ElicitationFnT
 from mcp.types import CallToolResult
 from starlette.applications import Starlette
@@ -100,17 +101,39 @@ def settings(**overrides: Any) -> Settings:
     return Settings(**{"sandbox": True, "timeout": 2.0, **overrides})
 
 
+APPS = advertise("io.modelcontextprotocol/ui", {"mimeTypes": ["text/html;profile=mcp-app"]})
+
+
 @asynccontextmanager
 async def connect(
-    app: Starlette,
+    app: Any,
     era: Era = "modern",
     *,
     elicitation: ElicitationFnT | None = None,
+    apps: bool = False,
     **overrides: Any,
 ) -> AsyncIterator[Client]:
+    """A client of a fresh server (over `app`, the emulator or a proxy in front of it);
+    `apps=True` declares MCP Apps, as hosts that render views do."""
     server = build_server(settings(**overrides), transport=httpx.ASGITransport(app=app))
+    async with join(server, era, elicitation=elicitation, apps=apps) as client:
+        yield client
+
+
+@asynccontextmanager
+async def join(
+    server: Any,
+    era: Era = "modern",
+    *,
+    elicitation: ElicitationFnT | None = None,
+    apps: bool = False,
+) -> AsyncIterator[Client]:
+    """Another client of the same server."""
     mode = "legacy" if era == "legacy" else "auto"
-    async with Client(server, mode=mode, elicitation_callback=elicitation) as client:
+    extensions = [APPS] if apps else None
+    async with Client(
+        server, mode=mode, elicitation_callback=elicitation, extensions=extensions
+    ) as client:
         yield client
 
 

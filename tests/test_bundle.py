@@ -86,9 +86,9 @@ def test_the_sandbox_alone_starts_without_credentials(monkeypatch: pytest.Monkey
     settings.check_credentials()
 
 
-def test_claude_desktop_gets_token_confirmation() -> None:
-    # Claude Desktop cannot show confirmation forms.
-    assert parser().parse_args(server_args()).confirm == "token"
+def test_claude_desktop_confirms_in_the_card_not_with_a_token() -> None:
+    # Claude Desktop shows MCP Apps cards; a token would let the model confirm alone.
+    assert parser().parse_args(server_args()).confirm is None  # the default: auto
 
 
 @pytest.mark.anyio

@@ -124,7 +124,9 @@ def test_doctor_wants_shared_keys_for_replicas() -> None:
     assert "POWERPACK_MCP_STATE_KEY" in done.stdout
 
 
-@pytest.mark.parametrize(("confirm", "flagged"), [("elicit", True), ("token", False)])
+@pytest.mark.parametrize(
+    ("confirm", "flagged"), [("auto", True), ("elicit", True), ("view", True), ("token", False)]
+)
 def test_doctor_flags_stateless_with_forms(confirm: str, flagged: bool) -> None:
     keys = {"POWERPACK_MCP_CONFIRM_SECRET": "c" * 32, "POWERPACK_MCP_STATE_KEY": "s" * 32}
     done = run(
@@ -146,8 +148,8 @@ def test_config_json_clients(client: str) -> None:
     assert set(server["env"]) == {"PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN"}
     assert SECRET not in done.stdout + done.stderr
     assert done.stderr.strip()  # where to put it
-    if client == "claude-desktop":
-        assert server["args"] == ["--confirm", "token"]  # it cannot show forms
+    # No client gets token confirmation: Claude Desktop confirms in the card (MCP Apps).
+    assert "--confirm" not in server.get("args", [])
     if client == "vscode":
         assert server["env"]["PLIVO_AUTH_TOKEN"] == "${input:plivo-auth-token}"
         assert document["inputs"][0]["password"] is True
@@ -186,8 +188,8 @@ def test_config_sandbox_variant_differs_only_in_credentials(client: str) -> None
     assert set(real["env"]) == {"PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN"}
 
 
-def test_claude_desktop_sandbox_can_complete_a_guarded_delete() -> None:
-    assert _server("claude-desktop", "--sandbox")["args"][-2:] == ["--confirm", "token"]
+def test_claude_desktop_sandbox_confirms_in_the_card() -> None:
+    assert _server("claude-desktop", "--sandbox")["args"] == ["--sandbox"]
 
 
 def test_config_claude_code_sandbox_variant_is_the_same_command() -> None:

@@ -96,7 +96,7 @@ def test_a_venv_without_the_script_prints_its_own_interpreter(tmp_path: Path) ->
     assert server["command"] == str(python)
     args = server["args"]
     assert isinstance(args, list)
-    assert args == ["-m", "powerpack_mcp", "--sandbox", "--confirm", "token"]
+    assert args == ["-m", "powerpack_mcp", "--sandbox"]
     answer = serves(str(server["command"]), args)
     assert answer["result"]["serverInfo"]["name"] == "powerpack-mcp"  # type: ignore[index]
 
@@ -127,7 +127,7 @@ def test_uvx_prints_uvx_with_the_spec_instead_of_the_cache_path(tmp_path: Path) 
     server = config(python, "claude-desktop", UV=str(uv))
     # This checkout is installed editable from REPO: that is the spec uvx needs.
     assert server["command"] == str(uv.parent / "uvx")
-    assert server["args"] == ["--from", str(REPO), "powerpack-mcp", "--confirm", "token"]
+    assert server["args"] == ["--from", str(REPO), "powerpack-mcp"]
 
 
 def test_uv_tool_install_is_not_throwaway(tmp_path: Path) -> None:

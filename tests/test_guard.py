@@ -123,7 +123,7 @@ async def test_a_client_that_cannot_ask_is_refused(emulator: Emulator, era: Era,
                 "delete_powerpack", {"powerpack": "marketing", "unrent_numbers": flag}
             )
         )
-    assert "cannot show a confirmation form" in message
+    assert "cannot show a person a confirmation form or a confirmation card" in message
     assert "--confirm token" in message
     assert [r for r in await emulator.requests() if r["method"] == "DELETE"] == []
 

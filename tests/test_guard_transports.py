@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,11 +16,12 @@ from typing import Any
 import anyio
 import pytest
 from http_support import http_client, http_server, upstream
-from mcp.types import ElicitResult
+from mcp import Client, StdioServerParameters
+from mcp.types import CallToolResult, ElicitResult
 from proxy import Proxy
 from starlette.requests import Request
-from stdio_support import INITIALIZE, INITIALIZED, RawSession, tool_call
-from support import Emulator, error, ok
+from stdio_support import INITIALIZE, INITIALIZED, RawSession, clean_env, tool_call
+from support import APPS, Emulator, error, ok
 
 from powerpack_mcp.sandbox import create_app, serve
 
@@ -156,8 +158,8 @@ def test_stateless_http_with_forms_says_what_the_operator_can_do(
         warned = server.stderr()
     assert "stateless HTTP" in message
     assert "--confirm token" in message
-    assert "cannot show a confirmation form" not in message  # it can: we cannot reach it
-    assert "stateless HTTP with --confirm elicit" in warned
+    assert "cannot show a person" not in message  # it can: we cannot reach it
+    assert "stateless HTTP with --confirm auto" in warned
 
 
 def test_a_stdio_server_stopped_by_sigterm_leaves_the_outcome(
@@ -178,3 +180,78 @@ def test_a_stdio_server_stopped_by_sigterm_leaves_the_outcome(
         ("intent", None),
         ("outcome", "unknown"),
     ]
+
+
+CARD = "powerpack-mcp/confirmation"
+
+
+def test_a_card_is_good_only_for_the_caller_it_was_shown_to(
+    emulator_url: tuple[Emulator, str],
+) -> None:
+    emulator, url = emulator_url
+    with http_server(
+        POWERPACK_MCP_HTTP_TOKENS=f"alice:{ALICE},bob:{BOB}", **upstream(url)
+    ) as server:
+
+        async def scenario() -> tuple[str, dict[str, Any]]:
+            async with http_client(server.url, ALICE, apps=True) as alice:
+                shown = await alice.call_tool("delete_powerpack", UNRENT_ALL)
+                assert shown.meta is not None
+                confirm = {"confirmation_id": shown.meta[CARD]["id"], "typed": "marketing"}
+                async with http_client(server.url, BOB, apps=True) as bob:
+                    refused = error(await bob.call_tool("confirm_unrent", confirm))
+                assert await emulator.unrent_requests() == []
+                shown = await alice.call_tool("delete_powerpack", UNRENT_ALL)
+                assert shown.meta is not None
+                confirm["confirmation_id"] = shown.meta[CARD]["id"]
+                done = ok(await alice.call_tool("confirm_unrent", confirm))
+            return refused, done
+
+        refused, done = anyio.run(scenario)
+    assert "given to another caller" in refused
+    assert done["status"] == "unrented"
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_cards_over_stateless_http(emulator_url: tuple[Emulator, str], legacy: bool) -> None:
+    """A 2026-07-28 client declares Apps on every request, so a stateless server can show it
+    a card; a 2025 client's declaration lives in a session a stateless server does not keep."""
+    emulator, url = emulator_url
+    with http_server("--stateless", **upstream(url)) as server:
+
+        async def scenario() -> CallToolResult:
+            async with http_client(server.url, apps=True, legacy=legacy) as client:
+                shown = await client.call_tool("delete_powerpack", UNRENT_ALL)
+                if shown.is_error:
+                    return shown
+                assert shown.meta is not None
+                confirm = {"confirmation_id": shown.meta[CARD]["id"], "typed": "marketing"}
+                return await client.call_tool("confirm_unrent", confirm)
+
+        answer = anyio.run(scenario)
+    if legacy:
+        assert "stateless HTTP" in error(answer)
+        assert anyio.run(emulator.unrent_requests) == []
+    else:
+        assert ok(answer)["status"] == "unrented"
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_card_over_stdio(legacy: bool) -> None:
+    """Claude Desktop's way: a stdio server, a client that renders MCP Apps, no forms."""
+    command = StdioServerParameters(
+        command=sys.executable, args=["-m", "powerpack_mcp", "--sandbox"], env=clean_env()
+    )
+
+    async def scenario() -> dict[str, Any]:
+        mode = "legacy" if legacy else "auto"
+        async with Client(command, mode=mode, extensions=[APPS]) as client:
+            shown = await client.call_tool("delete_powerpack", UNRENT_ALL)
+            assert ok(shown)["confirmation_token"] is None
+            assert shown.meta is not None
+            confirm = {"confirmation_id": shown.meta[CARD]["id"], "typed": "marketing"}
+            return ok(await client.call_tool("confirm_unrent", confirm))
+
+    done = anyio.run(scenario)
+    assert done["powerpack_deleted"] is True
+    assert len(done["numbers_unrented"]) == 4

@@ -75,6 +75,7 @@ async def test_hints(sandbox_app: Starlette) -> None:
             "list_pool_numbers": (True, False, True),
             "add_pool_number": (False, False, False),
             "remove_pool_number": (False, True, False),
+            "confirm_unrent": (False, True, False),
         }
     )
 
@@ -523,6 +524,25 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                 },
                 "required": ["powerpack", "number"],
                 "title": "remove_pool_numberArguments",
+            },
+            "confirm_unrent": {
+                "type": "object",
+                "properties": {
+                    "confirmation_id": {
+                        "maxLength": 128,
+                        "minLength": 1,
+                        "title": "Confirmation Id",
+                        "type": "string",
+                    },
+                    "typed": {
+                        "description": "What the person typed.",
+                        "maxLength": 256,
+                        "title": "Typed",
+                        "type": "string",
+                    },
+                },
+                "required": ["confirmation_id", "typed"],
+                "title": "confirm_unrentArguments",
             },
         }
     )
@@ -1139,6 +1159,23 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                 },
                 "required": ["status", "powerpack_uuid", "powerpack_name", "number", "message"],
                 "title": "PoolChange",
+                "type": "object",
+            },
+            "confirm_unrent": {
+                "description": "What the card's confirmation did.",
+                "properties": {
+                    "status": {"const": "unrented", "title": "Status", "type": "string"},
+                    "numbers_unrented": {
+                        "description": "In E.164, exactly those whose rental ended.",
+                        "items": {"type": "string"},
+                        "title": "Numbers Unrented",
+                        "type": "array",
+                    },
+                    "powerpack_deleted": {"title": "Powerpack Deleted", "type": "boolean"},
+                    "message": {"title": "Message", "type": "string"},
+                },
+                "required": ["status", "numbers_unrented", "powerpack_deleted", "message"],
+                "title": "CardConfirmed",
                 "type": "object",
             },
         }

@@ -37,8 +37,6 @@ def snippet(client: str, *, sandbox: bool) -> str:
     program, *args = command()
     if sandbox:
         args.append("--sandbox")
-    if client == "claude-desktop":
-        args += ["--confirm", "token"]  # Claude Desktop cannot show confirmation forms
     env = {} if sandbox else {"PLIVO_AUTH_ID": _auth_id(), "PLIVO_AUTH_TOKEN": TOKEN_PLACEHOLDER}
     if client == "claude-code":
         flags = [f"--env {shlex.quote(f'{key}={value}')}" for key, value in env.items()]

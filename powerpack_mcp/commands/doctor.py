@@ -117,13 +117,14 @@ def confirmation(settings: Settings) -> Check:
 
 def forms(settings: Settings) -> Check | None:
     """Stateless HTTP cannot put a form to a client mid-call before protocol 2026-07-28."""
-    if not (settings.stateless and settings.confirm == "elicit"):
+    if not settings.stateless or settings.confirm == "token":
         return None
     return Check(
         "confirmation forms",
         False,
-        "--stateless with --confirm elicit: clients on protocol versions before 2026-07-28 "
-        "cannot be shown the confirmation form, so every unrent they ask for is refused",
+        f"--stateless with --confirm {settings.confirm}: clients on protocol versions before "
+        "2026-07-28 cannot be shown a confirmation form or card, so every unrent they ask "
+        "for is refused",
         "use --confirm token (POWERPACK_MCP_CONFIRM=token), or serve without --stateless",
     )
 

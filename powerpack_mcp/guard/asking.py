@@ -99,15 +99,22 @@ def refusal(answer: Answer | NumberAnswer, preview: Preview) -> str | None:
     if isinstance(answer, CancelledElicitation):
         return "the person dismissed the confirmation"
     data = answer.data if isinstance(answer, AcceptedElicitation) else None
-    if isinstance(data, ConfirmByName):
-        if data.name.strip() != preview.confirm_with:
+    if isinstance(data, ConfirmByName | ConfirmByNumber):
+        typed = data.name if isinstance(data, ConfirmByName) else data.number
+        return mismatch(preview, typed)
+    return "no confirmation was given"
+
+
+def mismatch(preview: Preview, typed: str) -> str | None:
+    """Why what the person typed does not confirm `preview` (the exact name, or the number
+    in any spelling), or None if it does."""
+    if preview.action == "delete_powerpack":
+        if typed.strip() != preview.confirm_with:
             return "the name the person typed does not match the Powerpack's name"
         return None
-    if isinstance(data, ConfirmByNumber):
-        if _digits(data.number) != preview.confirm_with:
-            return "the number the person typed does not match the number to unrent"
-        return None
-    return "no confirmation was given"
+    if _digits(typed) != preview.confirm_with:
+        return "the number the person typed does not match the number to unrent"
+    return None
 
 
 def _digits(value: str) -> str:

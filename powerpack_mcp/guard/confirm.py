@@ -15,12 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field
 
 from ..audit import AuditLog, caller_name
 from ..plivo import PlivoClient, Powerpack
+from ..settings import ConfirmMode
 from . import preview as previews
 from .asking import (
     MODERN_PROTOCOL,
@@ -29,10 +31,14 @@ from .asking import (
     NotAsked,
     NumberAnswer,
     can_elicit,
+    mismatch,
     refusal,
 )
 from .preview import Preview
 from .tokens import TokenRefused, TokenSigner, fingerprint
+from .views import ViewConfirmations, ViewRefused, card
+
+Method = Literal["form", "view", "token"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Outcome:
     preview: Preview
     token: str | None = None
     expires_at: datetime | None = None
+    card: dict[str, Any] | None = None  # for the host's view only: the result's `_meta`
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,10 @@ class Unconfirmed(BaseModel):
 class Guard:
     """Decides whether a guarded action may run, and records every decision."""
 
-    mode: Literal["elicit", "token"]
+    mode: ConfirmMode
     signer: TokenSigner
     answers: AnswerBook
+    views: ViewConfirmations
     audit: AuditLog
     account: str
     sandbox: bool = False
@@ -93,8 +101,18 @@ class Guard:
         name = caller_name()
         return f"token:{name}" if name is not None else self.local_caller
 
+    def method(self, ctx: Context[Any]) -> Method | None:
+        """The strongest way this client can reach a person on this request, among those
+        the operator allows: a form, then a card (MCP Apps), then, only if the operator
+        opted in, a token the model hands back."""
+        if self.mode in ("auto", "elicit", "token") and can_elicit(ctx):
+            return "form"
+        if self.mode in ("auto", "view", "token") and client_supports_apps(ctx):
+            return "view"
+        return "token" if self.mode == "token" else None
+
     def wants_question(self, ctx: Context[Any]) -> bool:
-        return self.mode == "elicit" and can_elicit(ctx)
+        return self.method(ctx) == "form"
 
     async def preview_delete(self, plivo: PlivoClient, pack: Powerpack) -> Preview:
         found = await previews.preview_delete(
@@ -128,9 +146,16 @@ class Guard:
     ) -> Outcome | Approval:
         """Approve exactly `preview` (the pool as it is now), or say why not."""
         record = {**arguments, "confirmation_token": fingerprint(token)}
-        if self.mode == "elicit":
+        method = self.method(ctx)
+        if method == "form":
             return await self._elicited(ctx, preview, answer, shown, record)
-        return await self._tokened(preview, token, record)
+        if method == "view":
+            return await self._card(preview, record)
+        if method == "token":
+            return await self._tokened(preview, token, record)
+        reason = self._why_no_way(ctx)
+        await self._note(preview, record, {"mode": self.mode, "result": reason}, "refused")
+        raise ToolError(f"Refused, nothing was changed: {reason}")
 
     async def _elicited(
         self,
@@ -140,10 +165,10 @@ class Guard:
         shown: Preview | NotAsked | None,
         record: dict[str, Any],
     ) -> Outcome | Approval:
-        if answer is None or not isinstance(shown, Preview) or not can_elicit(ctx):
-            reason = self._why_no_form(ctx)
+        if answer is None or not isinstance(shown, Preview):
+            reason = "the confirmation form was not answered"
             await self._note(preview, record, {"mode": "elicit", "result": reason}, "refused")
-            raise ToolError(f"Refused, nothing was changed: {reason}")
+            raise ToolError(f"Refused, nothing was changed: {reason}.")
         why = refusal(answer, preview)
         if why is None and shown.digest != preview.digest:
             why = (
@@ -160,19 +185,80 @@ class Guard:
         await self._note(preview, record, confirmation, "cancelled")
         return Outcome(status="cancelled", message=f"Cancelled: {why}.", preview=preview)
 
-    def _why_no_form(self, ctx: Context[Any]) -> str:
+    def _why_no_way(self, ctx: Context[Any]) -> str:
         if self.stateless and (ctx.protocol_version or "") < MODERN_PROTOCOL:
             return (
                 "this server runs stateless HTTP, which cannot put a confirmation form to a "
                 "person mid-call for clients on protocol versions before 2026-07-28, and "
-                "unrenting numbers needs one. The operator can start the server with "
-                "--confirm token, or without --stateless."
+                "unrenting numbers needs a person's confirmation. The operator can start the "
+                "server with --confirm token, or without --stateless."
             )
+        allowed = {
+            "auto": "a confirmation form or a confirmation card (MCP Apps)",
+            "elicit": "a confirmation form",
+            "view": "a confirmation card (MCP Apps)",
+        }.get(self.mode, "a confirmation form or card")
         return (
-            "this client cannot show a confirmation form to a person, and unrenting numbers "
-            "needs one. Ask the user to do it from a client with form elicitation, or an "
-            "operator may start the server with --confirm token."
+            f"this client cannot show a person {allowed}, and unrenting numbers needs a "
+            "person's confirmation. Ask the user to do it from a client that can (forms: "
+            "Claude Code, Cursor, VS Code, Codex, Goose; cards: Claude Desktop, claude.ai, "
+            "ChatGPT), or an operator may start the server with --confirm token."
         )
+
+    async def _card(self, preview: Preview, record: dict[str, Any]) -> Outcome:
+        confirmation_id, pending = self.views.issue(preview, self.caller())
+        shown = {"mode": "view", "result": "card shown"}
+        await self._note(preview, record, shown, "confirmation_required")
+        message = (
+            "Nothing has been unrented. The user is being shown a confirmation card with "
+            "exactly what would be lost; only they can confirm, there, by typing the name. "
+            "Tell them to look at the card. Do not call again to confirm: there is no token "
+            "to pass back."
+        )
+        return Outcome(
+            status="confirmation_required",
+            message=message,
+            preview=preview,
+            expires_at=pending.expires_at,
+            card=card(confirmation_id, pending),
+        )
+
+    async def approve_card(
+        self, ctx: Context[Any], plivo: PlivoClient, confirmation_id: str, typed: str
+    ) -> tuple[Powerpack, Approval]:
+        """The card's confirmation: single use, this caller, the exact name, the same pool."""
+        if not client_supports_apps(ctx):
+            raise ToolError(
+                "Refused, nothing was changed: only the confirmation card can confirm, and "
+                "this request does not come from a client showing MCP Apps."
+            )
+        try:
+            pending = self.views.take(confirmation_id, self.caller())
+        except ViewRefused as exc:
+            await self.audit.decision(
+                "confirm_unrent",
+                target="unknown",
+                arguments={},
+                confirmation={"mode": "view", "result": f"refused: {exc}"},
+                outcome="refused",
+            )
+            raise ToolError(f"Refused, nothing was changed: {exc}.") from None
+        shown = pending.preview
+        record = {"confirmation": "view"}
+        why = mismatch(shown, typed)
+        if why is None:
+            pack = await plivo.get_powerpack(shown.powerpack_uuid)
+            now = await self._reread(plivo, pack, shown)
+            if now.digest == shown.digest:
+                return pack, Approval(now, {"mode": "view", "result": "confirmed in the view"})
+            why = "the pool changed since the card was shown; ask for the action again"
+        await self._note(shown, record, {"mode": "view", "result": why}, "refused")
+        raise ToolError(f"Refused, nothing was changed: {why}.")
+
+    async def _reread(self, plivo: PlivoClient, pack: Powerpack, shown: Preview) -> Preview:
+        if shown.action == "delete_powerpack":
+            return await self.preview_delete(plivo, pack)
+        return await self.preview_removal(plivo, pack, shown.numbers[0])
 
     async def _tokened(
         self, preview: Preview, token: str | None, record: dict[str, Any]

@@ -31,11 +31,17 @@ class Preview:
     powerpack_name: str
     pool_uuid: str
     numbers: tuple[str, ...]
-    toll_free: frozenset[str] = frozenset()
+    # (number, kind) for each number: fixed, mobile or toll-free, as the pool listing says.
+    types: tuple[tuple[str, str], ...] = ()
     shortcodes: tuple[str, ...] = ()
     sandbox: bool = False
     # Names this confirmation attempt in the question and the audit log; changes after use.
     reference: str = ""
+
+    @property
+    def toll_free(self) -> frozenset[str]:
+        """Unrented through the pool's Tollfree endpoint, the others through Number."""
+        return frozenset(number for number, kind in self.types if kind == "toll-free")
 
     @property
     def target(self) -> str:
@@ -61,13 +67,16 @@ class Preview:
         if self.shortcodes:
             codes = ", ".join(self.shortcodes)
             lines.append(f"Short codes in the pool ({codes}) are only unlinked, never unrented.")
-        lines.append(
+        lines.append(self.consequence())
+        lines.append(self.safer())
+        return "\n".join(lines)
+
+    def consequence(self) -> str:
+        return (
             f"Unrenting cannot be undone: the account gives the number{self._s} up at once, "
             f"and Plivo returns {self._them} to the carrier after {HOLD_DAYS} days. Those days "
             "are not a grace period: nothing here can take the numbers back."
         )
-        lines.append(self._safer())
-        return "\n".join(lines)
 
     @property
     def _s(self) -> str:
@@ -89,7 +98,7 @@ class Preview:
         more = f", and {count - PREVIEW_LIMIT} more" if count > PREVIEW_LIMIT else ""
         return f"Delete {pack} {where} and unrent its {count} number{self._s}: {shown}{more}."
 
-    def _safer(self) -> str:
+    def safer(self) -> str:
         if self.action == "remove_pool_number":
             return (
                 "Safer: remove it with unrent=false; it leaves the pool and stays rented in "
@@ -118,8 +127,8 @@ def pool_of(pack: Powerpack) -> str:
     return pool
 
 
-def kinds(numbers: list[PoolNumber]) -> frozenset[str]:
-    """The toll-free numbers among `numbers`; refuses if a number's kind is not stated."""
+def kinds(numbers: list[PoolNumber]) -> tuple[tuple[str, str], ...]:
+    """Each number's kind; refuses if one is not stated (it decides how it is unrented)."""
     unknown = [n.number for n in numbers if not n.type]
     if unknown:
         raise ToolError(
@@ -127,7 +136,7 @@ def kinds(numbers: list[PoolNumber]) -> frozenset[str]:
             f"{', '.join(e164(n) for n in unknown[:5])} "
             "is toll-free, which decides how it is unrented."
         )
-    return frozenset(n.number for n in numbers if n.toll_free)
+    return tuple(sorted((n.number, "toll-free" if n.toll_free else str(n.type)) for n in numbers))
 
 
 async def preview_delete(
@@ -143,7 +152,7 @@ async def preview_delete(
         powerpack_name=pack.name,
         pool_uuid=pool,
         numbers=tuple(sorted(n.number for n in numbers)),
-        toll_free=kinds(numbers),
+        types=kinds(numbers),
         shortcodes=tuple(sorted(s.shortcode for s in shortcodes)),
         sandbox=sandbox,
     )
@@ -167,6 +176,6 @@ async def preview_removal(
         powerpack_name=pack.name,
         pool_uuid=pool,
         numbers=(member.number,),
-        toll_free=kinds([member]),
+        types=kinds([member]),
         sandbox=sandbox,
     )

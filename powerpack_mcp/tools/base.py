@@ -12,9 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+import pydantic_core
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel
 
 from ..plivo import PlivoClient, PlivoError
 from ..plivo.models import PageMeta
@@ -55,6 +57,17 @@ class ToolSpec:
     destructive: bool
     idempotent: bool
     open_world: bool = True  # Every tool talks to Plivo, outside this process.
+    view: str | None = None  # the MCP Apps view (ui:// resource) hosts render its results in
+    visibility: tuple[str, ...] | None = None  # ("app",): only a view may call it
+
+    @property
+    def meta(self) -> dict[str, Any] | None:
+        if self.view is None:
+            return None
+        ui: dict[str, Any] = {"resourceUri": self.view}
+        if self.visibility is not None:
+            ui["visibility"] = list(self.visibility)
+        return {"ui": ui}
 
     @property
     def annotations(self) -> ToolAnnotations:
@@ -65,6 +78,15 @@ class ToolSpec:
             idempotent_hint=self.idempotent,
             open_world_hint=self.open_world,
         )
+
+
+def result(answer: BaseModel, meta: dict[str, Any] | None = None) -> CallToolResult:
+    """The answer as the SDK would send it, plus `_meta` for the host's view only."""
+    text = pydantic_core.to_json(answer, fallback=str, indent=2).decode()
+    structured = answer.model_dump(mode="json", by_alias=True)
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=structured, meta=meta
+    )
 
 
 def page_position(meta: PageMeta, count: int) -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import anyio
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from ..guard import (
@@ -22,7 +24,8 @@ from ..guard import (
 )
 from ..plivo import InvalidRequest, NotFound, PoolNumber, Powerpack, Shortcode
 from ..plivo.models import NumberType, PoolNumberPage, ShortcodePage
-from .base import AppContext, ToolSpec, app, page_position, plivo_errors
+from ..views import CONFIRM_URI, POWERPACK_URI, card_meta, display_meta
+from .base import AppContext, ToolSpec, app, page_position, plivo_errors, result
 from .inputs import ConfirmationToken, Country, Limit, Offset, PowerpackRef, Service
 from .numbers import PhoneNumber, PoolMember, is_shortcode
 from .powerpacks import resolve
@@ -77,7 +80,7 @@ async def list_pool_numbers(
     ] = None,
     limit: Limit = 20,
     offset: Offset = 0,
-) -> PoolListing:
+) -> Annotated[CallToolResult, PoolListing]:
     if starts_with and country_iso2 is None:
         raise ToolError("starts_with needs country_iso2: prefixes are national, e.g. US + 415.")
     filters = {"type": type, "service": service, "country_iso2": country_iso2}
@@ -102,13 +105,16 @@ async def list_pool_numbers(
         tg.start_soon(fetch_codes)
     assert numbers is not None
     assert codes is not None
-    return PoolListing(
+    listing = PoolListing(
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,
         numbers=numbers.objects,
         shortcodes=codes.objects,
         **page_position(numbers.meta, len(numbers.objects)),
     )
+    if not client_supports_apps(ctx):
+        return result(listing)
+    return result(listing, display_meta([n.number for n in listing.numbers]))
 
 
 @plivo_errors
@@ -188,7 +194,7 @@ async def remove_pool_number(
         ),
     ] = False,
     confirmation_token: ConfirmationToken = None,
-) -> PoolChange:
+) -> Annotated[CallToolResult, PoolChange]:
     if unrent and is_shortcode(number):
         raise ToolError(
             f"{number} is a short code: short codes are only unlinked from a pool, never "
@@ -208,7 +214,7 @@ async def remove_pool_number(
         )
         if isinstance(decision, Outcome):
             return _not_yet(pack, number, decision)
-        return await _unrent(context, pack, decision)
+        return result(await unrent_number(context, pack, decision))
     arguments = {"number": number, "unrent": False}
     if is_shortcode(number):
         async with context.audit.change(
@@ -223,16 +229,17 @@ async def remove_pool_number(
             await context.plivo.remove_pool_number(
                 _pool(pack), number, unrent=False, toll_free=member.toll_free
             )
-    return PoolChange(
+    removed = PoolChange(
         status="removed",
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,
         number=number,
         message=f"Removed {e164(number)} from Powerpack '{pack.name}'; it stays in the account.",
     )
+    return result(removed)
 
 
-async def _unrent(context: AppContext, pack: Powerpack, approval: Approval) -> PoolChange:
+async def unrent_number(context: AppContext, pack: Powerpack, approval: Approval) -> PoolChange:
     preview = approval.preview
     number = preview.numbers[0]
     arguments = {"number": number, "unrent": True}
@@ -254,13 +261,14 @@ async def _unrent(context: AppContext, pack: Powerpack, approval: Approval) -> P
     )
 
 
-def _not_yet(pack: Powerpack, number: str, outcome: Outcome) -> PoolChange:
-    return PoolChange(
+def _not_yet(pack: Powerpack, number: str, outcome: Outcome) -> CallToolResult:
+    answer = PoolChange(
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,
         number=number,
         **Unconfirmed.fields(outcome),
     )
+    return result(answer, None if outcome.card is None else card_meta(outcome.card))
 
 
 def _pool(pack: Powerpack) -> str:
@@ -284,6 +292,7 @@ TOOLS = [
         read_only=True,
         destructive=False,
         idempotent=True,
+        view=POWERPACK_URI,
     ),
     ToolSpec(
         fn=add_pool_number,
@@ -307,14 +316,16 @@ TOOLS = [
             "Takes a phone number or short code out of a Powerpack's pool. By default "
             "(unrent=false) the number stays rented in the account. With unrent=true the phone "
             "number is also unrented: Plivo releases it to the carrier after 10 days, for good. "
-            "That is guarded: a person must confirm, by typing the number in a form (elicit "
-            "mode) or by approving a preview whose confirmation_token you then pass back "
-            "(token mode). If the answer's status is 'confirmation_required', show the preview "
-            "to the user and call again with the token only after they explicitly agree. Short "
-            "codes are only unlinked, never unrented."
+            "That is guarded: a person must confirm, by typing the number in a form or in a "
+            "confirmation card the client shows them. If the answer's status is "
+            "'confirmation_required' and it carries a confirmation_token (only where the "
+            "operator allows tokens), show the preview to the user and call again with the "
+            "token only after they explicitly agree; without a token, the user confirms in "
+            "the card. Short codes are only unlinked, never unrented."
         ),
         read_only=False,
         destructive=True,
         idempotent=False,
+        view=CONFIRM_URI,
     ),
 ]

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from ..guard import (
@@ -19,7 +20,16 @@ from ..guard import (
     approved_unrent,
 )
 from ..plivo import NumberPriority, PlivoError, Powerpack
-from .base import AppContext, ToolSpec, app, page_position, plivo_errors, progress_reporter
+from ..views import CONFIRM_URI, POWERPACK_URI, card_meta
+from .base import (
+    AppContext,
+    ToolSpec,
+    app,
+    page_position,
+    plivo_errors,
+    progress_reporter,
+    result,
+)
 from .inputs import (
     AppId,
     AppType,
@@ -176,10 +186,11 @@ async def _ask_delete(
     return Elicit(app(ctx).guard.question(shown), ConfirmByName)
 
 
-def _not_yet(target: Powerpack, outcome: Outcome) -> DeleteResult:
-    return DeleteResult(
+def _not_yet(target: Powerpack, outcome: Outcome) -> CallToolResult:
+    answer = DeleteResult(
         uuid=target.uuid, name=target.name, unrent_numbers=True, **Unconfirmed.fields(outcome)
     )
+    return result(answer, None if outcome.card is None else card_meta(outcome.card))
 
 
 @plivo_errors
@@ -199,7 +210,7 @@ async def delete_powerpack(
         ),
     ] = False,
     confirmation_token: ConfirmationToken = None,
-) -> DeleteResult:
+) -> Annotated[CallToolResult, DeleteResult]:
     context = app(ctx)
     target = await resolve(ctx, powerpack)
     if unrent_numbers:
@@ -215,21 +226,22 @@ async def delete_powerpack(
         )
         if isinstance(decision, Outcome):
             return _not_yet(target, decision)
-        return await _unrent_and_delete(context, target, decision)
+        return result(await unrent_and_delete(context, target, decision))
     async with context.audit.change(
         "delete_powerpack", target=target.uuid, arguments={"unrent_numbers": False}
     ):
         await context.plivo.delete_powerpack(target.uuid, unrent_numbers=False)
-    return DeleteResult(
+    kept = DeleteResult(
         status="deleted",
         uuid=target.uuid,
         name=target.name,
         unrent_numbers=False,
         message=f"Deleted Powerpack '{target.name}'. Its numbers stay rented in the account.",
     )
+    return result(kept)
 
 
-async def _unrent_and_delete(
+async def unrent_and_delete(
     context: AppContext, target: Powerpack, approval: Approval
 ) -> DeleteResult:
     """Unrent the approved numbers one by one, then delete the Powerpack keeping the rest.
@@ -306,6 +318,7 @@ TOOLS = [
         read_only=True,
         destructive=False,
         idempotent=True,
+        view=POWERPACK_URI,
     ),
     ToolSpec(
         fn=create_powerpack,
@@ -346,14 +359,17 @@ TOOLS = [
             "numbers in its pool stay rented in the account and can be reused. With "
             "unrent_numbers=true every pool number is also unrented: Plivo releases them to "
             "the carrier after 10 days, for good. That is guarded: a person, not the model, "
-            "must confirm it, either in a form where they type the Powerpack's exact name "
-            "(elicit mode) or by approving a preview whose confirmation_token you then pass "
-            "back (token mode). If the answer's status is 'confirmation_required', show the "
-            "preview to the user and call again with the token only after they explicitly "
-            "agree. If it is 'cancelled', nothing was deleted: explain why, do not retry."
+            "must confirm it, by typing the Powerpack's exact name in a form or in a "
+            "confirmation card the client shows them. If the answer's status is "
+            "'confirmation_required' and it carries a confirmation_token (only where the "
+            "operator allows tokens), show the preview to the user and call again with the "
+            "token only after they explicitly agree; without a token, the user confirms in "
+            "the card and you do nothing more. If it is 'cancelled', nothing was deleted: "
+            "explain why, do not retry."
         ),
         read_only=False,
         destructive=True,
         idempotent=False,
+        view=CONFIRM_URI,
     ),
 ]

@@ -1,0 +1,93 @@
+"""Confirmation in a view (MCP Apps): a card the host shows the person, and the app-only tool
+it calls.
+
+The guarded tool answers the model with "nothing has been unrented" and puts a confirmation
+id in the result's `_meta`, which hosts keep from the model (SEP-2200); the card sends it back
+through `confirm_unrent`, a tool hosts keep out of the model's tool list. The server cannot
+tell a view's call from a model's (the host enforces visibility, as it shows forms), so the
+id is what it checks: unguessable, short-lived, single-use, bound to the caller and to
+exactly the previewed numbers.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..views.display import number_display
+from .preview import HOLD_DAYS, Preview
+
+ID_BYTES = 24
+
+
+class ViewRefused(Exception):
+    """Why a confirmation id authorises nothing, for the person reading the card."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    preview: Preview
+    caller: str
+    expires: float
+
+    @property
+    def expires_at(self) -> datetime:
+        return datetime.fromtimestamp(self.expires, UTC)
+
+
+class ViewConfirmations:
+    """Confirmation ids handed to cards, each good for one attempt by one caller."""
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._pending: dict[str, Pending] = {}
+
+    def issue(self, preview: Preview, caller: str) -> tuple[str, Pending]:
+        self._prune()
+        pending = Pending(preview, caller, time.time() + self._ttl)
+        confirmation_id = secrets.token_urlsafe(ID_BYTES)
+        self._pending[confirmation_id] = pending
+        return confirmation_id, pending
+
+    def take(self, confirmation_id: str, caller: str) -> Pending:
+        """Spend the id: whatever happens next, it cannot be used again."""
+        pending = self._pending.pop(confirmation_id, None)
+        if pending is None:
+            raise ViewRefused(
+                "this confirmation is unknown or was already used: ask for the action again "
+                "to get a new card"
+            )
+        if pending.caller != caller:
+            raise ViewRefused("this confirmation was given to another caller")
+        if pending.expires < time.time():
+            raise ViewRefused("this confirmation has expired: ask for the action again")
+        return pending
+
+    def _prune(self) -> None:
+        now = time.time()
+        self._pending = {key: p for key, p in self._pending.items() if p.expires >= now}
+
+
+def card(confirmation_id: str, pending: Pending) -> dict[str, Any]:
+    """Everything the card shows, for the result's `_meta` (never for the model)."""
+    preview = pending.preview
+    kinds = dict(preview.types)
+    numbers = [{**number_display(n), "type": kinds.get(n, "")} for n in preview.numbers]
+    return {
+        "id": confirmation_id,
+        "expires_at": pending.expires_at.isoformat(),
+        "action": preview.action,
+        "account": preview.account,
+        "sandbox": preview.sandbox,
+        "powerpack": {"uuid": preview.powerpack_uuid, "name": preview.powerpack_name},
+        "confirm_with": preview.confirm_with,
+        "confirm_kind": "name" if preview.action == "delete_powerpack" else "number",
+        "numbers": numbers,
+        "shortcodes": list(preview.shortcodes),
+        "hold_days": HOLD_DAYS,
+        "explanation": preview.consequence(),
+        "safer": preview.safer(),
+    }
