@@ -12,6 +12,9 @@ import pytest
 from browser_host import Host
 
 pytestmark = pytest.mark.browser
+expect = pytest.importorskip(
+    "playwright.sync_api", reason="BROWSER TEST SKIPPED: Playwright is not installed"
+).expect
 
 ORIGIN = "http://host.test"  # served by the page's own routes: no server, no network
 
@@ -72,19 +75,18 @@ def test_a_refusal_is_shown_with_its_reason(host: Host) -> None:
     host.view.get_by_label("To confirm").fill("marketing")
     host.view.get_by_role("button", name="Delete and unrent 3 numbers").click()
 
-    refused = host.view.locator("#refused")
-    assert "The pool changed since the card was shown." in refused.inner_text()
-    assert host.view.locator("body").get_attribute("data-state") == "refused"
-    assert host.view.get_by_role("button").is_disabled()
+    expect(host.view.locator("#refused")).to_contain_text("The pool changed since the card")
+    expect(host.view.locator("body")).to_have_attribute("data-state", "refused")
+    expect(host.view.get_by_role("button")).to_be_disabled()
 
 
 def test_an_expired_card_cannot_be_confirmed(host: Host) -> None:
     past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
     host.call("renderCanned", view("confirm.html"), {}, card_result(expires_at=past), {}, "light")
 
-    assert "expired" in host.view.locator("#expired").inner_text()
-    assert host.view.get_by_label("To confirm").is_disabled()
-    assert host.view.get_by_role("button").is_disabled()
+    expect(host.view.locator("#expired")).to_contain_text("expired")
+    expect(host.view.get_by_label("To confirm")).to_be_disabled()
+    expect(host.view.get_by_role("button")).to_be_disabled()
     assert host.log() == []  # nothing was sent
 
 
@@ -94,7 +96,7 @@ def test_the_server_saying_expired_shows_the_expired_state(host: Host) -> None:
     host.view.get_by_label("To confirm").fill("marketing")
     host.view.get_by_role("button").click()
 
-    assert "This confirmation expired: ask again." in host.view.locator("#expired").inner_text()
+    expect(host.view.locator("#expired")).to_contain_text("This confirmation expired: ask again.")
 
 
 def test_a_number_is_matched_on_its_digits(host: Host) -> None:
@@ -120,11 +122,11 @@ def test_a_number_is_matched_on_its_digits(host: Host) -> None:
     button = host.view.get_by_role("button", name="Remove and unrent 1 number")
 
     field.fill("+1 415-555-0102")
-    assert button.is_disabled()
+    expect(button).to_be_disabled()
     field.fill("+1 (415) 555-0101")
     button.click()
 
-    assert "+1 415-555-0101" in host.view.locator("#done").inner_text()
+    expect(host.view.locator("#done")).to_contain_text("+1 415-555-0101")
     calls = [e["arguments"] for e in host.log() if e["event"] == "view-call"]
     assert calls == [{"confirmation_id": "opaque-confirmation-id", "typed": "+1 (415) 555-0101"}]
 
@@ -134,12 +136,13 @@ def test_upstream_text_is_shown_as_text_never_markup(host: Host) -> None:
     card = card_result(powerpack={"uuid": "u", "name": hostile}, confirm_with=hostile)
     host.call("renderCanned", view("confirm.html"), {}, card, {}, "light")
 
-    assert hostile in host.view.locator("#pp-name").inner_text()
+    expect(host.view.locator("#pp-name")).to_have_text(hostile)
     assert host.view.locator("img").count() == 0
 
 
 def test_the_card_follows_the_host_theme(host: Host) -> None:
     host.call("renderCanned", view("confirm.html"), {}, card_result(), {}, "dark")
+    host.view.locator("html[data-theme=dark]").wait_for()
     body = host.view.locator("body")
     dark = body.evaluate("b => getComputedStyle(b).backgroundColor")
 
@@ -205,10 +208,11 @@ def test_the_pool_is_read_page_by_page_and_counted_by_country_and_type(host: Hos
     args = {"powerpack": "big"}
     host.call("renderCanned", view("powerpack.html"), args, settings, answers, "light")
 
-    host.view.get_by_text("25 numbers in 2 groups.").wait_for()
-    counts = host.view.locator("#counts tr").all_inner_texts()
-    assert counts == ["US\tfixed\t20", "US\tmobile\t5"]
-    assert host.view.locator("#application").inner_text() == "PHLO phlo-7"
-    assert host.view.locator("#sticky").inner_text() == "Off"
+    expect(host.view.locator("#pool-status")).to_have_text("25 numbers in 2 groups.")
+    expect(host.view.locator("#counts tr")).to_have_text(
+        ["US fixed 20", "US mobile 5"], use_inner_text=True
+    )
+    expect(host.view.locator("#application")).to_have_text("PHLO phlo-7")
+    expect(host.view.locator("#sticky")).to_have_text("Off")
     offsets = [e["arguments"]["offset"] for e in host.log() if e["event"] == "view-call"]
     assert offsets == [0, 20]
