@@ -152,14 +152,39 @@ def test_the_card_follows_the_host_theme(host: Host) -> None:
     assert (dark, light) == ("rgb(22, 25, 29)", "rgb(255, 255, 255)")
 
 
-def test_the_card_is_readable_at_320_px(open_host: Any) -> None:
+NO_SIDEWAYS_SCROLL = """() => [document.documentElement, ...document.querySelectorAll(".scroll")]
+    .filter(e => e.scrollWidth > e.clientWidth).map(e => e.id || e.className || e.tagName)"""
+
+
+def test_both_views_are_readable_at_320_px(open_host: Any) -> None:
     host: Host = open_host(ORIGIN, width=320)
     host.call("renderCanned", view("confirm.html"), {}, card_result(), {}, "light")
-    host.view.get_by_role("button").wait_for()
+    expect(host.view.get_by_text("+1 800-555-0301")).to_be_visible()
     # Nothing wider than the frame: no sideways scrolling to read a number or the button.
-    overflow = host.view.locator("html").evaluate("html => html.scrollWidth - html.clientWidth")
-    assert overflow == 0
-    assert host.view.get_by_text("+1 800-555-0301").is_visible()
+    assert host.view.locator("html").evaluate(NO_SIDEWAYS_SCROLL) == []
+
+    answers = {"list_pool_numbers": pool_page(["14155550101"], 0, 1)}
+    host.call("renderCanned", view("powerpack.html"), {}, SETTINGS, answers, "light")
+    expect(host.view.locator("#pool-status")).to_have_text("1 number in 1 group.")
+    assert host.view.locator("html").evaluate(NO_SIDEWAYS_SCROLL) == []
+
+
+PRIORITY = {"priority1": "shortcode", "priority2": "tollfree", "priority3": "longcode"}
+SETTINGS: dict[str, Any] = {
+    "content": [{"type": "text", "text": "{}"}],
+    "structuredContent": {
+        "uuid": "u-1",
+        "name": "big",
+        "sticky_sender": False,
+        "local_connect": True,
+        "application_type": "phlo",
+        "application_id": "phlo-7",
+        "number_priority": [{"country_iso": "US", "service_type": "SMS", "priority": PRIORITY}],
+        "number_pool_uuid": "p-1",
+        "created_on": "2024-02-01T09:00:00Z",
+    },
+    "isError": False,
+}
 
 
 def pool_page(numbers: list[str], offset: int, total: int) -> dict[str, Any]:
@@ -189,24 +214,9 @@ def pool_page(numbers: list[str], offset: int, total: int) -> dict[str, Any]:
 def test_the_pool_is_read_page_by_page_and_counted_by_country_and_type(host: Host) -> None:
     first = [f"1415555{i:04d}" for i in range(20)]
     second = [f"1212555{i:04d}" for i in range(20, 25)]
-    settings = {
-        "content": [{"type": "text", "text": "{}"}],
-        "structuredContent": {
-            "uuid": "u-1",
-            "name": "big",
-            "sticky_sender": False,
-            "local_connect": True,
-            "application_type": "phlo",
-            "application_id": "phlo-7",
-            "number_priority": [],
-            "number_pool_uuid": "p-1",
-            "created_on": "2024-02-01T09:00:00Z",
-        },
-        "isError": False,
-    }
     answers = {"list_pool_numbers": [pool_page(first, 0, 25), pool_page(second, 20, 25)]}
     args = {"powerpack": "big"}
-    host.call("renderCanned", view("powerpack.html"), args, settings, answers, "light")
+    host.call("renderCanned", view("powerpack.html"), args, SETTINGS, answers, "light")
 
     expect(host.view.locator("#pool-status")).to_have_text("25 numbers in 2 groups.")
     expect(host.view.locator("#counts tr")).to_have_text(

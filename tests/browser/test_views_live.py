@@ -91,7 +91,7 @@ def test_a_person_types_the_name_in_the_card_and_only_then_the_numbers_are_unren
     field.fill("marketing")
     expect(button).to_be_enabled()
     if era == "modern":
-        host.page.locator("iframe#view").screenshot(path=shots / "confirm-view.png")
+        host.screenshot(shots / "confirm-view.png")
     assert unrent_requests(sandbox_url) == []
     assert all(rented(sandbox_url, n) for n in MARKETING_NUMBERS)
 
@@ -121,7 +121,7 @@ def test_the_powerpack_view_shows_the_settings_and_the_pool_by_country_and_type(
     expect(view.locator("#counts tr")).to_have_text(rows, use_inner_text=True)
     expect(view.locator("#shortcodes")).to_have_text("555888 (US)")
     expect(view.get_by_text("+1 512-555-0105")).to_be_visible()
-    host.page.locator("iframe#view").screenshot(path=shots / "powerpack-view.png")
+    host.screenshot(shots / "powerpack-view.png")
     assert calls_from_views(host) == [{"event": "view-call", "tool": "list_pool_numbers"}]
 
 
