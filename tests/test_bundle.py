@@ -94,8 +94,15 @@ def test_claude_desktop_confirms_in_the_card_not_with_a_token() -> None:
 @pytest.mark.anyio
 async def test_the_declared_tools_are_the_servers() -> None:
     async with Client(build_server(Settings(sandbox=True))) as client:
-        served = {tool.name for tool in (await client.list_tools()).tools}
-    assert {tool["name"] for tool in MANIFEST["tools"]} == served
+        tools = (await client.list_tools()).tools
+    # The card's own tool is for the card alone: hosts keep it from the model and the user.
+    for_model = {
+        tool.name
+        for tool in tools
+        if "model" in ((tool.meta or {}).get("ui", {}).get("visibility") or ["model"])
+    }
+    assert {tool["name"] for tool in MANIFEST["tools"]} == for_model
+    assert {tool.name for tool in tools} - for_model == {"confirm_unrent"}
 
 
 @pytest.mark.anyio

@@ -56,17 +56,23 @@ def audit_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_a_stdio_call_cancelled_by_the_client_leaves_its_outcome(
-    hanging: tuple[HangingUpstream, str], tmp_path: Path
-) -> None:
-    up, url = hanging
-    log = tmp_path / "audit.jsonl"
+def delete_reaching_upstream(up: HangingUpstream, url: str, log: Path) -> RawSession:
+    """A stdio server whose delete (request 2) has reached the upstream and hangs there."""
     session = RawSession(**upstream(url), POWERPACK_MCP_AUDIT_LOG=str(log))
     session.send(INITIALIZE)
     session.answer(1)
     session.send(INITIALIZED)
     session.send(tool_call(2, "delete_powerpack", {"powerpack": "alerts"}))
     assert up.reached.wait(20)
+    return session
+
+
+def test_a_stdio_call_cancelled_by_the_client_leaves_its_outcome(
+    hanging: tuple[HangingUpstream, str], tmp_path: Path
+) -> None:
+    up, url = hanging
+    log = tmp_path / "audit.jsonl"
+    session = delete_reaching_upstream(up, url, log)
     session.send(
         {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2}}
     )
@@ -167,12 +173,7 @@ def test_a_stdio_server_stopped_by_sigterm_leaves_the_outcome(
 ) -> None:
     up, url = hanging
     log = tmp_path / "audit.jsonl"
-    session = RawSession(**upstream(url), POWERPACK_MCP_AUDIT_LOG=str(log))
-    session.send(INITIALIZE)
-    session.answer(1)
-    session.send(INITIALIZED)
-    session.send(tool_call(2, "delete_powerpack", {"powerpack": "alerts"}))
-    assert up.reached.wait(20)
+    session = delete_reaching_upstream(up, url, log)
     session.proc.send_signal(signal.SIGTERM)
     assert session.proc.wait(timeout=20) == 128 + signal.SIGTERM
     lines = audit_lines(log)
