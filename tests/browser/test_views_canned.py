@@ -226,3 +226,20 @@ def test_the_pool_is_read_page_by_page_and_counted_by_country_and_type(host: Hos
     expect(host.view.locator("#sticky")).to_have_text("Off")
     offsets = [e["arguments"]["offset"] for e in host.log() if e["event"] == "view-call"]
     assert offsets == [0, 20]
+
+
+def test_a_later_page_of_the_pool_is_shown_whole_with_the_same_filters(host: Host) -> None:
+    first = [f"1415555{i:04d}" for i in range(20)]
+    later = [f"1415555{i:04d}" for i in range(20, 22)]
+    args = {"powerpack": "big", "type": "fixed", "offset": 20}
+    answers = {"list_pool_numbers": [pool_page(first, 0, 22), pool_page(later, 20, 22)]}
+    shown = pool_page(later, 20, 22)
+    host.call("renderCanned", view("powerpack.html"), args, shown, answers, "light")
+
+    expect(host.view.locator("#pool-status")).to_have_text("22 numbers in 1 group.")
+    expect(host.view.locator("#pool-filter")).to_have_text("Only type fixed.")
+    calls = [e["arguments"] for e in host.log() if e["event"] == "view-call"]
+    assert calls == [
+        {"powerpack": "u-1", "limit": 20, "offset": 0, "type": "fixed"},
+        {"powerpack": "u-1", "limit": 20, "offset": 20, "type": "fixed"},
+    ]
