@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,7 +14,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-import httpx
 import httpx2
 from mcp import Client
 from mcp.client.session import ElicitationFnT
@@ -35,10 +36,18 @@ def upstream(url: str) -> dict[str, str]:
 
 
 def free_port() -> int:
+    """A port free right now, for commands that must refuse to start before they bind it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def read_stderr(stderr: Any) -> str:
+    """What a child wrote so far to its stderr file. `pread`, not seek-and-read: the child
+    shares the file offset, and moving it would make its next line overwrite earlier ones."""
+    fd = stderr.fileno()
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
 
 
 class HttpServer:
@@ -49,27 +58,28 @@ class HttpServer:
         self._stderr = stderr
 
     def stderr(self) -> str:
-        self._stderr.seek(0)
-        text: str = self._stderr.read()
-        return text
+        return read_stderr(self._stderr)
+
+
+# uvicorn names the port it bound once it listens.
+LISTENING = re.compile(r"Uvicorn running on http://\S+:(\d+)")
 
 
 @contextmanager
 def http_server(*args: str, **env: str) -> Iterator[HttpServer]:
-    port = free_port()
+    """A server on a port of its own choosing (`--port 0`): a port probed here and handed
+    over could be taken by another test process before the server binds it."""
     with tempfile.TemporaryFile(mode="w+") as stderr:
         proc = subprocess.Popen(
-            [*COMMAND, "--port", str(port), *args],
+            [*COMMAND, "--port", "0", *args],
             env=clean_env(**env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             text=True,
         )
-        server = HttpServer(proc, port, stderr)
         try:
-            _wait_ready(server)
-            yield server
+            yield HttpServer(proc, announced_port(proc, stderr), stderr)
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -80,18 +90,20 @@ def http_server(*args: str, **env: str) -> Iterator[HttpServer]:
                     proc.wait()
 
 
-def _wait_ready(server: HttpServer) -> None:
+def announced_port(
+    proc: subprocess.Popen[str], stderr: Any, announcement: re.Pattern[str] = LISTENING
+) -> int:
+    """The port a child started with `--port 0` says, on stderr, that it listens on."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise AssertionError(f"server exited early:\n{server.stderr()}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)  # readiness polling, not timing
-    raise AssertionError(f"server did not start:\n{server.stderr()}")
+        exited = proc.poll() is not None
+        listening = announcement.search(read_stderr(stderr))
+        if listening:
+            return int(listening.group(1))
+        if exited:
+            raise AssertionError(f"server exited early:\n{read_stderr(stderr)}")
+        time.sleep(0.02)  # readiness polling, not timing
+    raise AssertionError(f"server did not start:\n{read_stderr(stderr)}")
 
 
 @asynccontextmanager

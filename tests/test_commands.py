@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
-import time
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from http_support import free_port
+from http_support import announced_port
 from stdio_support import COMMAND, clean_env, run_command
 
 from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
@@ -77,22 +77,17 @@ def test_doctor_sandbox_passes_without_showing_the_token() -> None:
 
 @pytest.fixture
 def standalone_emulator() -> Iterator[str]:
-    """`python -m powerpack_mcp.sandbox`, as a person would start it, on a free port."""
-    port = free_port()
-    with subprocess.Popen(
-        [sys.executable, "-m", "powerpack_mcp.sandbox", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as proc:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{url}/_sandbox/stats", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)  # readiness polling, not timing
-        yield url
+    """`python -m powerpack_mcp.sandbox`, as a person would start it, on a port it picks."""
+    with (
+        tempfile.TemporaryFile(mode="w+") as stderr,
+        subprocess.Popen(
+            [sys.executable, "-m", "powerpack_mcp.sandbox", "--port", "0"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        ) as proc,
+    ):
+        port = announced_port(proc, stderr, re.compile(r"listening on http://\S+:(\d+)"))
+        yield f"http://127.0.0.1:{port}"
         proc.terminate()
 
 

@@ -11,27 +11,17 @@ Run long: HYPOTHESIS_PROFILE=long python -m pytest tests/test_fuzz.py
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
+import anyio
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 from support import Emulator, connect, text
 
 from powerpack_mcp.sandbox import create_app
-
-pytestmark = pytest.mark.anyio
-
-settings.register_profile(
-    "ci", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ONLY_PLIVO_KNOWS = re.compile(
     r"already exists|not rented|does not rent|already in|is not in number pool|not found"
@@ -45,9 +35,16 @@ ANY_JSON = st.recursive(
     ),
     max_leaves=8,
 )
+# A huge string is a short unicode unit repeated: 20,000 freshly drawn characters would exceed
+# hypothesis's per-example budget, so nearly every such draw was thrown away (and the health
+# check on data size failed at random) instead of reaching the server.
+HUGE = st.tuples(
+    st.text(min_size=1, max_size=16, alphabet=st.characters(codec="utf-8")),
+    st.integers(min_value=5000, max_value=20000),
+).map(lambda unit_length: (unit_length[0] * unit_length[1])[: unit_length[1]])
 STRINGS = st.one_of(
     st.text(max_size=80),
-    st.text(min_size=5000, max_size=20000, alphabet=st.characters(codec="utf-8")),
+    HUGE,
     st.sampled_from(["marketing", "alerts", "+14155550101", "14155550101", "555888", "true"]),
 )
 VALUES = st.one_of(STRINGS, st.integers(min_value=-(10**12), max_value=10**12), ANY_JSON)
@@ -131,8 +128,13 @@ async def fuzz_once(app: Starlette, tool: str, args: dict[str, Any]) -> None:
         assert ONLY_PLIVO_KNOWS.search(message), f"Plivo had to refuse {args!r}: {message}"
 
 
+# Synchronous on purpose: the arguments are drawn outside any event loop, and each example runs
+# in its own. Drawn inside a coroutine, hypothesis's way of abandoning an example (StopTest, a
+# BaseException) killed anyio's test-runner task, whose "exception never retrieved" report at
+# garbage collection then formatted a traceback in the middle of another `ast.parse`, which
+# CPython 3.11 answers with "SystemError: AST constructor recursion depth mismatch".
 @pytest.mark.parametrize("tool", PARAMETERS)
 @given(data=st.data())
-async def test_fuzz(tool: str, data: st.DataObject) -> None:
+def test_fuzz(tool: str, data: st.DataObject) -> None:
     args = data.draw(arguments(tool), label="arguments")
-    await fuzz_once(create_app(), tool, args)
+    anyio.run(fuzz_once, create_app(), tool, args)

@@ -311,7 +311,9 @@ async def test_sigterm_lets_the_call_in_flight_finish(
 
 
 @pytest.mark.anyio
-async def test_fifty_clients_two_thousand_calls(tmp_path: Path) -> None:
+async def test_fifty_clients_at_once(tmp_path: Path) -> None:
+    # Fifty sessions in flight together is the load; ten calls each (not forty) keep it to a
+    # few seconds of CPU without making it any less concurrent.
     log = tmp_path / "audit.jsonl"
     outcomes: Counter[str] = Counter()
     with http_server(
@@ -320,7 +322,7 @@ async def test_fifty_clients_two_thousand_calls(tmp_path: Path) -> None:
 
         async def one_client(index: int) -> None:
             async with http_client(server.url, TOKEN) as client:
-                for call in range(40):
+                for call in range(10):
                     if call % 4 == 0:
                         name = f"load-{index}-{call}"
                         result = await client.call_tool("create_powerpack", {"name": name})
@@ -331,9 +333,9 @@ async def test_fifty_clients_two_thousand_calls(tmp_path: Path) -> None:
         async with anyio.create_task_group() as tg:
             for index in range(50):
                 tg.start_soon(one_client, index)
-    assert outcomes == {"ok": 2000}
+    assert outcomes == {"ok": 500}
     lines = [json.loads(raw) for raw in log.read_text().splitlines()]
-    assert len(lines) == 1000  # an intent and an outcome for each of the 500 creates
+    assert len(lines) == 300  # an intent and an outcome for each of the 150 creates
     assert {line["outcome"] for line in lines if line["event"] == "outcome"} == {"ok"}
     intents = {line["id"] for line in lines if line["event"] == "intent"}
     assert intents == {line["id"] for line in lines if line["event"] == "outcome"}

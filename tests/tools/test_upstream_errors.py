@@ -117,10 +117,12 @@ async def test_dropped_connection_over_real_http(sandbox_app: Starlette, sandbox
 
 
 async def test_unreachable_api_is_retried_then_reported() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # nothing listens here once the socket closes
-    async with Client(build_server(_settings_for(f"http://127.0.0.1:{port}"))) as client:
-        message = error(await client.call_tool("create_powerpack", {"name": "nowhere"}))
+    # Bound but never listening: connections are refused, and while the socket is held open
+    # no other process can start listening on that port.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        async with Client(build_server(_settings_for(f"http://127.0.0.1:{port}"))) as client:
+            message = error(await client.call_tool("create_powerpack", {"name": "nowhere"}))
     assert "could not connect" in message
     assert "Nothing was changed" in message
