@@ -37,19 +37,24 @@ class HangingUpstream:
         self.proxy = Proxy(create_app())
         self.emulator = Emulator(self.proxy.inner)
         self.reached = threading.Event()
+        self.released = threading.Event()
         self.proxy.before = self._before
 
     async def _before(self, request: Request) -> None:
         if request.method == "DELETE" and not self.reached.is_set():
             self.reached.set()
-            await anyio.sleep(5)  # long enough to be given up; bounded so shutdown is quick
+            # Held until the test is over (bounded), so the call is given up while it hangs.
+            await anyio.to_thread.run_sync(self.released.wait, 30)
 
 
 @pytest.fixture
 def hanging() -> Iterator[tuple[HangingUpstream, str]]:
     up = HangingUpstream()
     with serve(up.proxy) as url:
-        yield up, url
+        try:
+            yield up, url
+        finally:
+            up.released.set()
 
 
 def audit_lines(path: Path) -> list[dict[str, Any]]:
