@@ -9,12 +9,22 @@ from starlette.types import ASGIApp
 
 _START_TIMEOUT = 10.0
 _POLL_INTERVAL = 0.005
+_SHUTDOWN_GRACE = 1
 
 
 @contextmanager
 def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve `app` with uvicorn; yields the base URL (port 0 picks a free port)."""
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    # Requests still in flight at shutdown get a second, not as long as a `delay_ms` fault or
+    # a test's deliberately hanging upstream would hold them.
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=_SHUTDOWN_GRACE,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"sandbox-{host}:{port}", daemon=True)
     thread.start()

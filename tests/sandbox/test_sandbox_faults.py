@@ -1,5 +1,7 @@
 """Injected faults, the request log and concurrency stats, seen by raw httpx over HTTP."""
 
+import contextlib
+import threading
 import time
 
 import anyio
@@ -7,7 +9,13 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN, SandboxState, create_app
+from powerpack_mcp.sandbox import (
+    DEFAULT_AUTH_ID,
+    DEFAULT_AUTH_TOKEN,
+    SandboxState,
+    create_app,
+    serve,
+)
 from powerpack_mcp.sandbox.data import SUPPORT_UUID
 
 AUTH = (DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN)
@@ -191,3 +199,20 @@ def test_in_process_state_drives_the_same_machinery() -> None:
     state.faults.add({"path": "x", "status": 500, "times": 2})
     assert state.faults.take("GET", "/x/") is not None
     assert state.faults.take("GET", "/y/") is None
+
+
+def test_stopping_does_not_wait_out_a_delayed_request() -> None:
+    app = create_app()
+    app.state.sandbox.faults.add({"path": "Powerpack", "delay_ms": 60_000})
+
+    def held() -> None:
+        with contextlib.suppress(httpx.HTTPError):  # cut at shutdown: that is the point
+            httpx.get(url + PACKS, auth=AUTH, timeout=120)
+
+    with serve(app) as url:
+        threading.Thread(target=held, daemon=True).start()
+        # Polls the emulator's own stats until the request is being held (not timing).
+        while httpx.get(url + "/_sandbox/stats").json()["in_flight"] == 0:
+            time.sleep(0.01)
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 5  # a second of grace, not the fault's minute
