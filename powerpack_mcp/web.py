@@ -128,6 +128,9 @@ def http_app(server: MCPServer[Any], settings: Settings) -> Starlette:
     )
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def serve(server: MCPServer[Any], settings: Settings) -> None:
     """Run under uvicorn; SIGTERM stops accepting and lets in-flight calls finish."""
     import uvicorn
@@ -138,6 +141,9 @@ def serve(server: MCPServer[Any], settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace),
+        # Longer than load balancers' idle timeouts (commonly 60 s): a server that closes an
+        # idle connection first races the client's next request on it, which then fails.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         proxy_headers=False,
         server_header=False,
         log_config=None,  # keep our stderr handler and its redaction
