@@ -114,16 +114,18 @@ class AuditLog:
             confirmation=None if confirmation is None else dict(confirmation),
         )
         await self._intent(change)
+        cancelled = False
         try:
             yield change
         except BaseException as exc:
+            cancelled = isinstance(exc, anyio.get_cancelled_exc_class())
             outcome, change.error = _classify(exc)
             change.outcome = change.outcome or outcome
             raise
         else:
             change.outcome = change.outcome or "ok"
         finally:
-            await self._outcome(change)
+            await self._outcome(change, cancelled=cancelled)
 
     async def decision(
         self,
@@ -149,8 +151,8 @@ class AuditLog:
         with anyio.CancelScope(shield=True):
             await self._append(line, must=False)
 
-    async def _outcome(self, change: Change) -> None:
-        if change.outcome == "unknown" and change.error == _CANCELLED:
+    async def _outcome(self, change: Change, *, cancelled: bool) -> None:
+        if cancelled:
             # A cancelled call may be a server shutting down, when worker threads may no
             # longer run: this one line is written on the spot, so it cannot be lost.
             self._append_now(change.outcome_line())
