@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     request_timeout: float = Field(default=120.0, gt=0)
     shutdown_grace: float = Field(default=30.0, ge=0)
+    # Shared state across replicas (issue 15). A URL may hold a password, hence SecretStr.
+    redis_url: SecretStr | None = None
+    # Plivo's request budget per account: "300/5s" by default (Plivo's account limit).
+    plivo_rate_limit: str = "300/5s"
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("tools", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
