@@ -81,10 +81,25 @@ class Emulator:
             **kwargs,
         )
 
+    def spare_numbers(self) -> list[str]:
+        """The numbers the account rents that are in no pool, from the emulator's own state
+        (Plivo's Number/ API does not say; this is the witness tools are checked against)."""
+        state = self.app.state.sandbox
+        return [n.number for n in state.numbers.values() if n.link is None]
+
+    def pool_of(self, number: str) -> str | None:
+        """The pool holding a rented number, from the emulator's own state."""
+        link = self.app.state.sandbox.numbers[number].link
+        return None if link is None else str(link.pool_uuid)
+
     async def spare_number(self) -> str:
         """A number the account rents that is in no pool."""
-        listed = (await self.api("GET", "Number/", params={"limit": 20})).json()["objects"]
-        return next(n["number"] for n in listed if not n.get("number_pool"))
+        return self.spare_numbers()[0]
+
+    async def rent(self, numbers: list[str], **fields: Any) -> None:
+        """Add numbers to the account's inventory (in no pool), through the control surface."""
+        body = {"numbers": numbers, **fields}
+        (await self.http.post("/_sandbox/numbers", json=body)).raise_for_status()
 
     async def add_to_pool(self, pool_uuid: str, number: str) -> None:
         added = await self.api("POST", f"NumberPool/{pool_uuid}/Number/{number}/", json={})

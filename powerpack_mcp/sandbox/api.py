@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import coerce, pools, powerpacks, render
+from . import coerce, numbers, pools, powerpacks, render
 from .errors import ApiError, not_found
 from .state import SandboxState
 
@@ -130,8 +130,9 @@ def remove_shortcode(call: Call) -> Reply:
 
 def list_account_numbers(call: Call) -> Reply:
     limit, offset = coerce.parse_page(call.query)
-    numbers = list(call.state.numbers.values())
-    items, meta = render.page(numbers, limit, offset, call.base("Number/"))
+    rented = numbers.filtered(list(call.state.numbers.values()), call.query)
+    filters = numbers.filters(call.query)
+    items, meta = render.page(rented, limit, offset, call.base("Number/"), filters=filters)
     return 200, {"meta": meta, "objects": [render.account_number(n, call.auth_id) for n in items]}
 
 

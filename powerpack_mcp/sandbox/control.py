@@ -1,4 +1,4 @@
-"""The /_sandbox/ control surface: reset, seed, faults, request log, stats and config.
+"""The /_sandbox/ control surface: reset, seed, rent numbers, faults, request log, stats and config.
 
 No auth, no faults, not logged: it is how tests and benchmarks drive the emulator.
 """
@@ -6,6 +6,7 @@ No auth, no faults, not logged: it is how tests and benchmarks drive the emulato
 from collections.abc import Callable
 from typing import Any
 
+from . import numbers
 from .coerce import parse_bool
 from .errors import bad_request
 from .state import SandboxState
@@ -34,6 +35,12 @@ def seed(state: SandboxState, body: JsonDict) -> JsonDict:
         "last": created[-1].name,
         "total": len(state.powerpacks),
     }
+
+
+def rent(state: SandboxState, body: JsonDict) -> JsonDict:
+    rented = numbers.rent(state, body)
+    state.commit()
+    return {"rented": rented, "numbers": len(state.numbers)}
 
 
 def add_fault(state: SandboxState, body: JsonDict) -> JsonDict:
@@ -81,6 +88,7 @@ def set_config(state: SandboxState, body: JsonDict) -> JsonDict:
 ROUTES: dict[str, dict[str, ControlHandler]] = {
     "reset": {"POST": reset},
     "seed": {"POST": seed},
+    "numbers": {"POST": rent},
     "faults": {"GET": list_faults, "POST": add_fault, "DELETE": clear_faults},
     "requests": {"GET": list_requests, "DELETE": clear_requests},
     "stats": {"GET": stats, "DELETE": clear_stats},

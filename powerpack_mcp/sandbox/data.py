@@ -60,6 +60,12 @@ MARKETING_PRIORITY = [
 ]
 
 
+# What each kind can receive, varied so the Number/ `services` filter has something to tell
+# apart: mobile numbers take no calls, toll-free and Canadian numbers no MMS.
+_NO_VOICE = ("mobile",)
+_NO_MMS = ("toll-free",)
+
+
 def inventory(*, demo: bool) -> dict[str, RentedNumber]:
     numbers = {}
     for number, country, kind, region in _INVENTORY:
@@ -67,7 +73,16 @@ def inventory(*, demo: bool) -> dict[str, RentedNumber]:
         if demo and number in _DEMO_LINKS:
             pool, service = _DEMO_LINKS[number]
             link = Link(pool_uuid=pool, added_on=_LINKED_ON, service=service)
-        numbers[number] = RentedNumber(number, country, kind, region, _RENTED_ON, link)
+        numbers[number] = RentedNumber(
+            number,
+            country,
+            kind,
+            region,
+            _RENTED_ON,
+            link,
+            voice_enabled=kind not in _NO_VOICE,
+            mms_enabled=kind not in _NO_MMS and country == "US",
+        )
     return numbers
 
 

@@ -29,6 +29,10 @@ class RentedNumber:
     region: str
     added_on: str
     link: Link | None = None
+    # What the number can receive (Plivo's Number/ `services` filter and *_enabled fields).
+    voice_enabled: bool = True
+    sms_enabled: bool = True
+    mms_enabled: bool = True
 
 
 @dataclass

@@ -77,19 +77,50 @@ def shortcode(code: ShortCode) -> JsonDict:
 
 
 def account_number(number: RentedNumber, auth_id: str) -> JsonDict:
-    link = number.link
+    """A rented number as Plivo's Number/ API shows it (plivo-python's recorded fixtures):
+    dates without a time, the country by name, and no pool membership: only pools know it."""
+    us_local = number.country_iso2 == "US" and number.type != "toll-free"
     return {
         "number": number.number,
+        "alias": None,
+        "sub_account": None,
+        "added_on": number.added_on[:10],
+        "renewal_date": renewal_date(number.added_on[:10]),
+        "active": True,
+        "application": None,
+        "carrier": "Plivo",
+        "city": number.region.partition(",")[0],
         "country": COUNTRY_NAMES.get(number.country_iso2, number.country_iso2),
-        "country_iso2": number.country_iso2,
-        "type": number.type,
         "region": number.region,
-        "sms_enabled": True,
-        "mms_enabled": True,
-        "added_on": number.added_on,
+        "number_type": account_number_type(number.type),
+        "monthly_rental_rate": "1.00000" if number.type == "toll-free" else "0.80000",
+        "sms_enabled": number.sms_enabled,
+        "sms_rate": "0.00000",
+        "mms_enabled": number.mms_enabled,
+        "mms_rate": "0.00000",
+        "voice_enabled": number.voice_enabled,
+        "voice_rate": "0.00850",
+        "cnam_lookup": "disabled" if number.country_iso2 in ("US", "CA") else None,
+        "compliance_application_id": None,
+        "compliance_status": None,
+        "tendlc_campaign_id": None,
+        "tendlc_registration_status": "UNREGISTERED" if us_local else None,
+        "toll_free_sms_verification": "verified" if number.type == "toll-free" else None,
         "resource_uri": number_path(auth_id, number.number),
-        "number_pool": None if link is None else pool_path(auth_id, link.pool_uuid),
     }
+
+
+def account_number_type(kind: str) -> str:
+    """The Number/ API's words: US and Canadian long codes are "local" in its fixtures, and
+    toll-free is "tollfree" (the pool endpoints say "fixed" and "toll-free")."""
+    return {"fixed": "local", "toll-free": "tollfree"}.get(kind, kind)
+
+
+def renewal_date(added_on: str) -> str:
+    """A month after the rental date (the day capped at 28, so every month has it)."""
+    year, month, day = (int(part) for part in added_on.split("-"))
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return f"{year:04d}-{month:02d}-{min(day, 28):02d}"
 
 
 def page(

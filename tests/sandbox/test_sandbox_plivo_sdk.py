@@ -118,3 +118,30 @@ def test_sdk_sees_injected_server_errors(sdk: Any, control: httpx.Client) -> Non
     control.post("faults", json={"path": "Powerpack", "status": 500, "times": 1})
     with pytest.raises(exceptions.PlivoServerError):
         sdk.powerpacks.list()
+
+
+def test_sdk_lists_the_account_numbers_with_filters_and_pages(sdk: Any) -> None:
+    first = sdk.numbers.list(limit=5, offset=0)
+    assert first.meta.total_count == 16
+    assert first.meta.next.endswith("Number/?limit=5&offset=5")
+    assert first.meta.previous is None
+    number = first.objects[0]
+    # The recorded fixtures' shape: a date, the country by name, Plivo's type words.
+    assert (number.number, number.added_on, number.country) == (
+        "14155550101",
+        "2024-01-15",
+        "United States",
+    )
+    assert (number.number_type, number.sms_enabled, number.voice_enabled) == ("local", True, True)
+    assert number.region == "CALIFORNIA, UNITED STATES"
+    rest = sdk.numbers.list(limit=20, offset=5)
+    assert len(first.objects) + len(rest.objects) == 16
+    assert rest.meta.next is None
+
+    texas = sdk.numbers.list(number_startswith="1512")
+    assert [n.number for n in texas.objects] == ["15125550105", "15125550203"]
+    tollfree = sdk.numbers.list(type="tollfree")
+    assert [n.number for n in tollfree.objects] == ["18005550301", "18885550302", "18775550303"]
+    voice_mms = sdk.numbers.list(services=["voice", "mms"], number_startswith="1")
+    assert {n.number_type for n in voice_mms.objects} == {"local"}  # no mobile, no toll-free
+    assert sdk.numbers.get("16045550401").country == "Canada"

@@ -28,17 +28,15 @@ def error_of(response: httpx.Response, status: int) -> str:
 def test_account_inventory_on_a_fresh_start(api: httpx.Client) -> None:
     body = api.get("Number/").json()
     numbers = body["objects"] + api.get("Number/", params={"offset": 20}).json()["objects"]
-    us = [n for n in numbers if n["country_iso2"] == "US"]
-    assert len([n for n in us if n["type"] in ("fixed", "mobile")]) >= 10
-    assert {n["type"] for n in us} == {"fixed", "mobile", "toll-free"}
-    assert len([n for n in us if n["type"] == "toll-free"]) >= 2
-    outside = [n["number"] for n in numbers if n["number_pool"] is None]
-    assert OUTSIDE_LONG_CODE in outside
-    assert OUTSIDE_TOLL_FREE in outside
+    us = [n for n in numbers if n["country"] == "United States"]
+    assert len([n for n in us if n["number_type"] in ("local", "mobile")]) >= 10
+    assert {n["number_type"] for n in us} == {"local", "mobile", "tollfree"}
+    assert len([n for n in us if n["number_type"] == "tollfree"]) >= 2
     first = numbers[0]
     assert first["resource_uri"] == f"/v1/Account/{DEFAULT_AUTH_ID}/Number/{first['number']}/"
-    assert first["number_pool"] == f"/v1/Account/{DEFAULT_AUTH_ID}/NumberPool/{MARKETING_POOL}/"
-    assert first["country"] == "United States"
+    assert first["added_on"] == "2024-01-15"  # a date, as Plivo writes it
+    assert first["renewal_date"] == "2024-02-15"
+    assert "number_pool" not in first  # Number/ says nothing of pools; only pools do
 
 
 def test_marketing_pool_holds_three_long_codes_a_toll_free_and_the_short_code(
@@ -67,14 +65,11 @@ def test_add_list_and_remove_a_number(api: httpx.Client) -> None:
     assert added.json()["service"] == "mms"
     assert added.json()["number_pool_uuid"] == SUPPORT_POOL
     assert numbers_in(api, SUPPORT) == [OUTSIDE_LONG_CODE]
-    assert (
-        api.get(f"Number/{OUTSIDE_LONG_CODE}/").json()["number_pool"].endswith(f"{SUPPORT_POOL}/")
-    )
     removed = api.request("DELETE", f"{SUPPORT}Number/{OUTSIDE_LONG_CODE}/", json={"unrent": False})
     assert removed.status_code == 200
     assert removed.json()["response"] == "success"
     assert numbers_in(api, SUPPORT) == []
-    assert api.get(f"Number/{OUTSIDE_LONG_CODE}/").json()["number_pool"] is None
+    assert api.get(f"Number/{OUTSIDE_LONG_CODE}/").status_code == 200  # still rented
 
 
 @pytest.mark.parametrize("spelling", ["+12065550107", "%2B12065550107"])
@@ -188,7 +183,7 @@ def test_tollfree_endpoints_only_see_toll_free(api: httpx.Client) -> None:
     assert added.json()["type"] == "tollfree"
     assert numbers_in(api, SUPPORT, "Tollfree") == [OUTSIDE_TOLL_FREE]
     assert api.request("DELETE", f"{SUPPORT}Tollfree/{OUTSIDE_TOLL_FREE}/").status_code == 200
-    assert api.get(f"Number/{OUTSIDE_TOLL_FREE}/").json()["number_pool"] is None
+    assert api.get(f"Number/{OUTSIDE_TOLL_FREE}/").status_code == 200  # still rented
 
 
 def test_shortcodes_are_only_unlinked(api: httpx.Client) -> None:
@@ -214,7 +209,7 @@ def test_deleted_powerpacks_take_their_pool_with_them(api: httpx.Client) -> None
     assert api.post(f"NumberPool/{pool}/Number/{OUTSIDE_LONG_CODE}/").status_code == 200
     api.request("DELETE", f"Powerpack/{pack['uuid']}/")
     assert api.get(f"NumberPool/{pool}/Number/").status_code == 404
-    assert api.get(f"Number/{OUTSIDE_LONG_CODE}/").json()["number_pool"] is None
+    assert api.get(f"Number/{OUTSIDE_LONG_CODE}/").status_code == 200  # still rented
 
 
 def test_alerts_pool_is_separate(api: httpx.Client) -> None:

