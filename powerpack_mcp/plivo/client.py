@@ -21,12 +21,14 @@ from .errors import NotFound, PlivoError, UnexpectedAnswer
 from .http import Transport
 from .models import (
     AccountNumber,
+    AccountNumberPage,
     PoolNumber,
     PoolNumberPage,
     Powerpack,
     PowerpackPage,
     Shortcode,
     ShortcodePage,
+    is_toll_free,
 )
 from .redact import secret_forms
 
@@ -249,6 +251,25 @@ class PlivoClient:
             "GET", f"Number/{_segment(number)}/", what=f"Number {number} in this account"
         )
         return _parse(AccountNumber, data, f"the account's number {number}")
+
+    async def list_account_numbers(
+        self,
+        *,
+        limit: int = PAGE_SIZE,
+        offset: int = 0,
+        type: str | None = None,
+        number_startswith: str | None = None,
+        services: str | None = None,
+    ) -> AccountNumberPage:
+        """One page of the numbers the account rents; the filters are Plivo's own (`type` as
+        plivo-python sends it, toll-free spelled "tollfree"; `services` comma-separated)."""
+        filters = {"type": type, "number_startswith": number_startswith, "services": services}
+        params: dict[str, str | int] = {"limit": limit, "offset": offset}
+        params |= {key: value for key, value in filters.items() if value}
+        if type is not None:
+            params["type"] = "tollfree" if is_toll_free(type) else type
+        data = await self._t.request("GET", "Number/", what="Account numbers", params=params)
+        return _parse(AccountNumberPage, data, "the account's numbers")
 
     async def remove_shortcode(self, pool_uuid: str, shortcode: str) -> None:
         await self._t.request(

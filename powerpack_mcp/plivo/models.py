@@ -10,7 +10,7 @@ Everything above this layer sees clean, typed values.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -53,6 +53,11 @@ def _app_id(value: Any) -> Any:
 def _number_type(value: Any) -> Any:
     # The pool's Tollfree/ views write "tollfree"; the Number/ views and filters "toll-free".
     return "toll-free" if isinstance(value, str) and value.lower() == "tollfree" else value
+
+
+def _day(value: Any) -> Any:
+    # Recorded answers write a date ("2014-02-14"); take the day from a timestamp too.
+    return value[:10] if isinstance(value, str) and len(value) > 10 else value
 
 
 def _unknown(value: Any) -> bool:
@@ -195,17 +200,41 @@ class ShortcodePage(BaseModel):
 
 
 class AccountNumber(BaseModel):
-    """A number the account rents (its inventory): what kind it is decides its pool endpoint."""
+    """A number the account rents (its inventory), as Plivo's Number/ API shows it.
+
+    It says nothing of pools: which Powerpack holds a number only the pools say."""
 
     model_config = ConfigDict(extra="ignore")
 
     number: str
-    type: str | None = None
-    number_type: str | None = None  # the field's name in some of Plivo's answers
+    type: str | None = None  # some answers say "type" where the recorded ones say number_type
+    number_type: Annotated[
+        str | None,
+        BeforeValidator(_number_type),
+        Field(description="local, fixed, mobile, national or toll-free."),
+    ] = None
+    country: str | None = Field(default=None, description="By name, e.g. United States.")
+    region: str | None = None
+    sms_enabled: bool | None = None
+    mms_enabled: bool | None = None
+    voice_enabled: bool | None = None
+    added_on: Annotated[date | None, BeforeValidator(_day)] = Field(
+        default=None, description="When the account rented it."
+    )
 
     @property
     def toll_free(self) -> bool:
         return is_toll_free(self.type or self.number_type)
+
+    @property
+    def kind(self) -> str | None:
+        kind = self.number_type or self.type
+        return "toll-free" if is_toll_free(kind) else kind
+
+
+class AccountNumberPage(BaseModel):
+    meta: PageMeta
+    objects: list[AccountNumber]
 
 
 def is_toll_free(kind: str | None) -> bool:
