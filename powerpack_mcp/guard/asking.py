@@ -108,7 +108,7 @@ def refusal(answer: Answer | NumberAnswer, preview: Preview) -> str | None:
 def mismatch(preview: Preview, typed: str) -> str | None:
     """Why what the person typed does not confirm `preview` (the exact name, or the number
     in any spelling), or None if it does."""
-    if preview.action == "delete_powerpack":
+    if preview.confirm_kind == "name":
         if typed.strip() != preview.confirm_with:
             return "the name the person typed does not match the Powerpack's name"
         return None

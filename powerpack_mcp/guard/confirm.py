@@ -10,7 +10,7 @@ is asked again. There is no switch to turn the guard off.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -126,10 +126,18 @@ class Guard:
         )
         return self._referenced(found)
 
+    async def preview_bulk_removal(
+        self, plivo: PlivoClient, pack: Powerpack, numbers: Sequence[str]
+    ) -> Preview:
+        found = await previews.preview_bulk_removal(
+            plivo, pack, numbers, account=self.account, sandbox=self.sandbox
+        )
+        return self._referenced(found)
+
     def question(self, preview: Preview) -> str:
         what = (
             "the Powerpack's exact name"
-            if preview.action == "delete_powerpack"
+            if preview.confirm_kind == "name"
             else f"the number: {previews.e164(preview.numbers[0])}"
         )
         return f"{preview.text()}\n\nTo confirm, type {what}. (Reference {preview.reference})"
@@ -177,7 +185,7 @@ class Guard:
             )
         if why is None and not self.answers.use(self.caller(), shown):
             why = "this confirmation was already used; call again and the person is asked again"
-        typed = "the exact name" if preview.action == "delete_powerpack" else "the number"
+        typed = "the exact name" if preview.confirm_kind == "name" else "the number"
         result = why or f"person typed {typed}"
         confirmation = {"mode": "elicit", "result": result, "reference": shown.reference}
         if why is None:
@@ -258,6 +266,8 @@ class Guard:
     async def _reread(self, plivo: PlivoClient, pack: Powerpack, shown: Preview) -> Preview:
         if shown.action == "delete_powerpack":
             return await self.preview_delete(plivo, pack)
+        if shown.action == "remove_pool_numbers":
+            return await self.preview_bulk_removal(plivo, pack, shown.numbers)
         return await self.preview_removal(plivo, pack, shown.numbers[0])
 
     async def _tokened(

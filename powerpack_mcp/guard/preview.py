@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +19,7 @@ from ..plivo import PlivoClient, PoolNumber, Powerpack, looks_like_uuid
 
 PREVIEW_LIMIT = 20
 HOLD_DAYS = 10  # Plivo keeps an unrented number this long, then returns it to the carrier.
-Action = Literal["delete_powerpack", "remove_pool_number"]
+Action = Literal["delete_powerpack", "remove_pool_number", "remove_pool_numbers"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Preview:
 
     @property
     def target(self) -> str:
+        """What the audit log and a token name; the digest binds the exact numbers."""
         if self.action == "remove_pool_number":
             return f"{self.powerpack_uuid}/{self.numbers[0]}"
         return self.powerpack_uuid
@@ -58,8 +60,16 @@ class Preview:
 
     @property
     def confirm_with(self) -> str:
-        """What the person must type: the Powerpack's name, or the one number."""
+        """What the person must type: the one number, or else the Powerpack's name.
+
+        Unrenting several numbers out of a Powerpack is confirmed like deleting it: by its
+        name, the fact the person knows. Not by the count: it is read off the very screen
+        that asks for it, and a count is easy to mistake for a number being unrented."""
         return self.numbers[0] if self.action == "remove_pool_number" else self.powerpack_name
+
+    @property
+    def confirm_kind(self) -> Literal["name", "number"]:
+        return "number" if self.action == "remove_pool_number" else "name"
 
     def text(self) -> str:
         lines = ["SANDBOX (the built-in emulator; no real number is affected)."] * self.sandbox
@@ -91,6 +101,14 @@ class Preview:
         where = f"in Plivo account {self.account}"
         if self.action == "remove_pool_number":
             return f"Remove number {e164(self.numbers[0])} from {pack} {where} and unrent it."
+        if self.action == "remove_pool_numbers":
+            # Every number, however many: the person confirms this whole list, once.
+            shown = ", ".join(e164(n) for n in self.numbers)
+            count = len(self.numbers)
+            return (
+                f"Remove {count} number{self._s} from {pack} {where} and unrent "
+                f"{self._them}: {shown}."
+            )
         count = len(self.numbers)
         if not count:
             return f"Delete {pack} {where}. Its pool has no numbers, so none is unrented."
@@ -102,6 +120,11 @@ class Preview:
         if self.action == "remove_pool_number":
             return (
                 "Safer: remove it with unrent=false; it leaves the pool and stays rented in "
+                "the account, ready to reuse."
+            )
+        if self.action == "remove_pool_numbers":
+            return (
+                "Safer: remove them with unrent=false; they leave the pool and stay rented in "
                 "the account, ready to reuse."
             )
         return (
@@ -177,5 +200,34 @@ async def preview_removal(
         pool_uuid=pool,
         numbers=(member.number,),
         types=kinds([member]),
+        sandbox=sandbox,
+    )
+
+
+async def preview_bulk_removal(
+    plivo: PlivoClient, pack: Powerpack, numbers: Sequence[str], *, account: str, sandbox: bool
+) -> Preview:
+    """Reads the whole pool: every number asked for must be in it now, or nothing is asked.
+
+    Only the numbers asked for are in the preview (and so in what may be unrented); a
+    number that joins the pool meanwhile is not among them."""
+    pool = pool_of(pack)
+    members = {member.number: member for member in await plivo.all_pool_numbers(pool)}
+    missing = [number for number in numbers if number not in members]
+    if missing:
+        raise ToolError(
+            "Refused, nothing was sent: not in Powerpack "
+            f"'{pack.name}''s pool: {', '.join(e164(n) for n in missing)}. Call again "
+            "without them; the person is asked to confirm exactly the list sent."
+        )
+    chosen = [members[number] for number in dict.fromkeys(numbers)]
+    return Preview(
+        action="remove_pool_numbers",
+        account=account,
+        powerpack_uuid=pack.uuid,
+        powerpack_name=pack.name,
+        pool_uuid=pool,
+        numbers=tuple(sorted(n.number for n in chosen)),
+        types=kinds(chosen),
         sandbox=sandbox,
     )

@@ -84,7 +84,7 @@ def card(confirmation_id: str, pending: Pending) -> dict[str, Any]:
         "sandbox": preview.sandbox,
         "powerpack": {"uuid": preview.powerpack_uuid, "name": preview.powerpack_name},
         "confirm_with": preview.confirm_with,
-        "confirm_kind": "name" if preview.action == "delete_powerpack" else "number",
+        "confirm_kind": preview.confirm_kind,
         "numbers": numbers,
         "shortcodes": list(preview.shortcodes),
         "hold_days": HOLD_DAYS,

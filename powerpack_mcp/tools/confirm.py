@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from ..guard import e164
 from ..views import CONFIRM_URI
 from .base import ToolSpec, app, plivo_errors
-from .pool import unrent_number
+from .pool import unrent_number, unrent_numbers
 from .powerpacks import unrent_and_delete
 
 
@@ -38,6 +38,10 @@ async def confirm_unrent(
     if approval.preview.action == "delete_powerpack":
         deleted = await unrent_and_delete(context, pack, approval)
         numbers, message, gone = deleted.numbers_unrented, deleted.message, True
+    elif approval.preview.action == "remove_pool_numbers":
+        removed = await unrent_numbers(context, pack, approval)
+        numbers = [r.number for r in removed.results or [] if r.result == "unrented"]
+        message, gone = removed.message, False
     else:
         removed = await unrent_number(context, pack, approval)
         numbers, message, gone = list(approval.preview.numbers), removed.message, False

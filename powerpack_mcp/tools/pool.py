@@ -12,7 +12,9 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from ..guard import (
+    Answer,
     Approval,
+    ConfirmByName,
     ConfirmByNumber,
     NotAsked,
     NumberAnswer,
@@ -27,7 +29,8 @@ from ..plivo.models import NumberType, PoolNumberPage, ShortcodePage
 from ..views import CONFIRM_URI, POWERPACK_URI, card_meta, display_meta
 from .base import AppContext, ToolSpec, app, page_position, plivo_errors, result
 from .inputs import ConfirmationToken, Country, Limit, Offset, PowerpackRef, Service
-from .numbers import PhoneNumber, PoolMember, is_shortcode
+from .numbers import PhoneNumber, PoolMember, is_shortcode, phone_number
+from .numbers_bulk import NumberResult, Numbers, Outcomes, add_many, remove_many, unrent_outcomes
 from .powerpacks import resolve
 
 Prefix = Annotated[str, Field(pattern=r"^\d{1,10}$", description="Leading digits, e.g. 415.")]
@@ -52,10 +55,15 @@ class PoolListing(BaseModel):
 class PoolChange(Unconfirmed):
     """What add_pool_number or remove_pool_number did, or why it did nothing."""
 
-    status: Literal["added", "removed", "cancelled", "confirmation_required"]
+    status: Literal[
+        "added", "removed", "partial", "unchanged", "cancelled", "confirmation_required"
+    ]
     powerpack_uuid: str
     powerpack_name: str
-    number: str
+    number: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    results: list[NumberResult] | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="Per number, for a list."
+    )
     unrented: bool = False
     message: str
 
@@ -121,12 +129,24 @@ async def list_pool_numbers(
 async def add_pool_number(
     ctx: Context[Any],
     powerpack: PowerpackRef,
-    number: PhoneNumber,
-    service: Annotated[Service, Field(description="What the number sends: sms or mms.")] = "sms",
+    number: PhoneNumber | None = None,
+    numbers: Numbers | None = None,
+    service: Annotated[Service, Field(description="What the numbers send: sms or mms.")] = "sms",
 ) -> PoolChange:
     context = app(ctx)
+    one_or_many(number, numbers)
     pack = await resolve(ctx, powerpack)
     pool = _pool(pack)
+    if numbers is not None:
+        outcomes = await add_many(context, pack, pool, numbers, service)
+        return PoolChange(
+            status=outcomes.status("added"),
+            powerpack_uuid=pack.uuid,
+            powerpack_name=pack.name,
+            results=outcomes.answer(),
+            message=outcomes.message("Added", pack),
+        )
+    assert number is not None
     not_rented = ToolError(
         f"The account does not rent {e164(number)}, so it cannot join a pool. This server "
         "adds numbers the account already rents; it does not buy numbers."
@@ -157,14 +177,40 @@ async def add_pool_number(
 
 @plivo_errors
 async def _removal_preview(
-    ctx: Context[Any], powerpack: str, number: str, unrent: bool
+    ctx: Context[Any], powerpack: str, number: str | None = None, unrent: bool = False
 ) -> Preview | NotAsked:
     """Resolver: the preview a person is shown (only when a person will be asked)."""
     context = app(ctx)
-    if not unrent or is_shortcode(number) or not context.guard.wants_question(ctx):
+    if number is None or not unrent or is_shortcode(number):
+        return NotAsked()
+    if not context.guard.wants_question(ctx):
         return NotAsked()
     pack = await context.plivo.resolve_powerpack(powerpack)
     return await context.guard.preview_removal(context.plivo, pack, number)
+
+
+@plivo_errors
+async def _bulk_preview(
+    ctx: Context[Any],
+    powerpack: str,
+    numbers: list[str] | None = None,
+    unrent: bool = False,
+) -> Preview | NotAsked:
+    """Resolver: the whole list a person is shown, once, before several numbers are unrented."""
+    context = app(ctx)
+    if numbers is None or not unrent or not context.guard.wants_question(ctx):
+        return NotAsked()
+    pack = await context.plivo.resolve_powerpack(powerpack)
+    return await context.guard.preview_bulk_removal(context.plivo, pack, unrent_list(numbers))
+
+
+async def _ask_bulk(
+    ctx: Context[Any], shown: Annotated[Preview | NotAsked, Resolve(_bulk_preview)]
+) -> Elicit[ConfirmByName] | NotAsked:
+    """Resolver: the form in which a person types the Powerpack's name to confirm the list."""
+    if isinstance(shown, NotAsked):
+        return NotAsked()
+    return Elicit(app(ctx).guard.question(shown), ConfirmByName)
 
 
 async def _ask_removal(
@@ -182,19 +228,29 @@ async def remove_pool_number(
     # Filled by the confirmation guard's resolvers, never by the model (not in the schema).
     shown: Annotated[Preview | NotAsked, Resolve(_removal_preview)],
     answer: Annotated[NumberAnswer, Resolve(_ask_removal)],
+    bulk_shown: Annotated[Preview | NotAsked, Resolve(_bulk_preview)],
+    bulk_answer: Annotated[Answer, Resolve(_ask_bulk)],
     powerpack: PowerpackRef,
-    number: PoolMember,
+    number: PoolMember | None = None,
+    numbers: Numbers | None = None,
     unrent: Annotated[
         bool,
         Field(
             description=(
-                "false (default): the number leaves the pool but stays rented. true: it is "
-                "also unrented, which needs a person's confirmation. Never for short codes."
+                "false (default): the numbers leave the pool but stay rented. true: they are "
+                "also unrented, which needs a person's confirmation (once for a whole list). "
+                "Never for short codes."
             )
         ),
     ] = False,
     confirmation_token: ConfirmationToken = None,
 ) -> Annotated[CallToolResult, PoolChange]:
+    one_or_many(number, numbers)
+    if numbers is not None:
+        return await _remove_many(
+            ctx, powerpack, numbers, unrent, bulk_shown, bulk_answer, confirmation_token
+        )
+    assert number is not None
     if unrent and is_shortcode(number):
         raise ToolError(
             f"{number} is a short code: short codes are only unlinked from a pool, never "
@@ -261,7 +317,81 @@ async def unrent_number(context: AppContext, pack: Powerpack, approval: Approval
     )
 
 
-def _not_yet(pack: Powerpack, number: str, outcome: Outcome) -> CallToolResult:
+async def _remove_many(
+    ctx: Context[Any],
+    powerpack: str,
+    numbers: list[str],
+    unrent: bool,
+    shown: Preview | NotAsked,
+    answer: Answer,
+    token: str | None,
+) -> CallToolResult:
+    context = app(ctx)
+    pack = await resolve(ctx, powerpack)
+    if not unrent:
+        outcomes = await remove_many(context, pack, _pool(pack), numbers)
+        removed = PoolChange(
+            status=outcomes.status("removed"),
+            powerpack_uuid=pack.uuid,
+            powerpack_name=pack.name,
+            results=outcomes.answer(),
+            message=outcomes.message("Removed (still rented)", pack),
+        )
+        return result(removed)
+    listed = unrent_list(numbers)
+    preview = await context.guard.preview_bulk_removal(context.plivo, pack, listed)
+    decision = await context.guard.decide(
+        ctx,
+        preview,
+        answer=answer,
+        shown=shown,
+        token=token,
+        arguments={"numbers": list(preview.numbers), "unrent": True},
+    )
+    if isinstance(decision, Outcome):
+        return _not_yet(pack, None, decision)
+    return result(await unrent_numbers(context, pack, decision))
+
+
+def unrent_list(raw: list[str]) -> list[str]:
+    """The numbers to unrent, normalised; refuses the whole list if one is not a phone
+    number, so the person confirms exactly what was asked for."""
+    outcomes = Outcomes(raw, phone_number)
+    bad = [r.number for r in outcomes.answer() if r.result == "invalid"]
+    if bad:
+        raise ToolError(
+            f"Refused, nothing was sent: not phone numbers: {', '.join(bad)}. Short codes are "
+            "never unrented (remove them with unrent=false); fix the list and call again."
+        )
+    return outcomes.valid
+
+
+async def unrent_numbers(context: AppContext, pack: Powerpack, approval: Approval) -> PoolChange:
+    """Unrent exactly the approved list, one guarded action, answered number by number."""
+    preview = approval.preview
+    arguments = {"numbers": list(preview.numbers), "unrent": True}
+    async with approved_unrent(
+        context.audit, context.plivo, approval, target=preview.target, arguments=arguments
+    ) as (report, _):
+        pass
+    outcomes = unrent_outcomes(preview.numbers, report)
+    return PoolChange(
+        status=outcomes.status("removed"),
+        powerpack_uuid=pack.uuid,
+        powerpack_name=pack.name,
+        results=outcomes.answer(),
+        unrented=bool(report.unrented),
+        message=outcomes.message("Removed and unrented", pack)
+        + " Plivo returns unrented numbers to the carrier after 10 days.",
+    )
+
+
+def one_or_many(number: str | None, numbers: list[str] | None) -> None:
+    if (number is None) == (numbers is None):
+        raise ToolError("Give either number (one) or numbers (a list of up to 100), not both.")
+
+
+def _not_yet(pack: Powerpack, number: str | None, outcome: Outcome) -> CallToolResult:
     answer = PoolChange(
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,
