@@ -357,7 +357,7 @@ def unrent_list(raw: list[str]) -> list[str]:
     """The numbers to unrent, normalised; refuses the whole list if one is not a phone
     number, so the person confirms exactly what was asked for."""
     outcomes = Outcomes(raw, phone_number)
-    bad = [r.number for r in outcomes.answer() if r.result == "invalid"]
+    bad = [r.number for r in outcomes.results.values() if r.result == "invalid"]
     if bad:
         raise ToolError(
             f"Refused, nothing was sent: not phone numbers: {', '.join(bad)}. Short codes are "
