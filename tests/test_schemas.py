@@ -75,6 +75,7 @@ async def test_hints(sandbox_app: Starlette) -> None:
             "list_pool_numbers": (True, False, True),
             "add_pool_number": (False, False, False),
             "remove_pool_number": (False, True, False),
+            "list_account_numbers": (True, False, True),
             "confirm_unrent": (False, True, False),
         }
     )
@@ -475,21 +476,41 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                         "type": "string",
                     },
                     "number": {
-                        "description": "A phone number the account rents, E.164 with or without '+'.",
-                        "maxLength": 24,
-                        "minLength": 8,
+                        "anyOf": [
+                            {
+                                "description": "A phone number the account rents, E.164 with or without '+'.",
+                                "maxLength": 24,
+                                "minLength": 8,
+                                "type": "string",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
                         "title": "Number",
-                        "type": "string",
+                    },
+                    "numbers": {
+                        "anyOf": [
+                            {
+                                "description": "Several numbers at once (up to 100), instead of number; answered per number.",
+                                "items": {"maxLength": 32, "type": "string"},
+                                "maxItems": 100,
+                                "minItems": 1,
+                                "type": "array",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Numbers",
                     },
                     "service": {
                         "default": "sms",
-                        "description": "What the number sends: sms or mms.",
+                        "description": "What the numbers send: sms or mms.",
                         "enum": ["sms", "mms"],
                         "title": "Service",
                         "type": "string",
                     },
                 },
-                "required": ["powerpack", "number"],
+                "required": ["powerpack"],
                 "title": "add_pool_numberArguments",
             },
             "remove_pool_number": {
@@ -503,15 +524,35 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                         "type": "string",
                     },
                     "number": {
-                        "description": "A number in the pool: a phone number (E.164, with or without '+') or a short code (3 to 8 digits, no '+').",
-                        "maxLength": 24,
-                        "minLength": 3,
+                        "anyOf": [
+                            {
+                                "description": "A number in the pool: a phone number (E.164, with or without '+') or a short code (3 to 8 digits, no '+').",
+                                "maxLength": 24,
+                                "minLength": 3,
+                                "type": "string",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
                         "title": "Number",
-                        "type": "string",
+                    },
+                    "numbers": {
+                        "anyOf": [
+                            {
+                                "description": "Several numbers at once (up to 100), instead of number; answered per number.",
+                                "items": {"maxLength": 32, "type": "string"},
+                                "maxItems": 100,
+                                "minItems": 1,
+                                "type": "array",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "title": "Numbers",
                     },
                     "unrent": {
                         "default": False,
-                        "description": "false (default): the number leaves the pool but stays rented. true: it is also unrented, which needs a person's confirmation. Never for short codes.",
+                        "description": "false (default): the numbers leave the pool but stay rented. true: they are also unrented, which needs a person's confirmation (once for a whole list). Never for short codes.",
                         "title": "Unrent",
                         "type": "boolean",
                     },
@@ -522,8 +563,97 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                         "title": "Confirmation Token",
                     },
                 },
-                "required": ["powerpack", "number"],
+                "required": ["powerpack"],
                 "title": "remove_pool_numberArguments",
+            },
+            "list_account_numbers": {
+                "type": "object",
+                "properties": {
+                    "spare_only": {
+                        "default": False,
+                        "description": "Only numbers in no Powerpack's pool (reads every pool).",
+                        "title": "Spare Only",
+                        "type": "boolean",
+                    },
+                    "with_powerpack": {
+                        "default": False,
+                        "description": "Say which Powerpack holds each number (reads every pool).",
+                        "title": "With Powerpack",
+                        "type": "boolean",
+                    },
+                    "type": {
+                        "anyOf": [
+                            {
+                                "enum": ["local", "fixed", "mobile", "national", "toll-free"],
+                                "type": "string",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "Only this type.",
+                        "title": "Type",
+                    },
+                    "country_iso2": {
+                        "anyOf": [
+                            {
+                                "description": "ISO 3166-1 alpha-2 country code, e.g. US.",
+                                "type": "string",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "Only this country.",
+                        "title": "Country Iso2",
+                    },
+                    "region": {
+                        "anyOf": [
+                            {"maxLength": 64, "minLength": 2, "type": "string"},
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "Only regions containing this, e.g. Texas.",
+                        "title": "Region",
+                    },
+                    "number_startswith": {
+                        "anyOf": [
+                            {"pattern": "^\\+?\\d{1,15}$", "type": "string"},
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "Leading digits, country code first: 1512.",
+                        "title": "Number Startswith",
+                    },
+                    "services": {
+                        "anyOf": [
+                            {
+                                "items": {"enum": ["voice", "sms", "mms"], "type": "string"},
+                                "maxItems": 3,
+                                "minItems": 1,
+                                "type": "array",
+                            },
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "Only numbers offering all of these.",
+                        "title": "Services",
+                    },
+                    "limit": {
+                        "default": 20,
+                        "description": "Page size, 1 to 100.",
+                        "maximum": 100,
+                        "minimum": 1,
+                        "title": "Limit",
+                        "type": "integer",
+                    },
+                    "offset": {
+                        "default": 0,
+                        "description": "How many items to skip; use next_offset.",
+                        "minimum": 0,
+                        "title": "Offset",
+                        "type": "integer",
+                    },
+                },
+                "title": "list_account_numbersArguments",
             },
             "confirm_unrent": {
                 "type": "object",
@@ -1094,16 +1224,61 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                 "type": "object",
             },
             "add_pool_number": {
+                "$defs": {
+                    "NumberResult": {
+                        "description": "What happened to one number of a list.",
+                        "properties": {
+                            "number": {"title": "Number", "type": "string"},
+                            "result": {
+                                "description": "added, removed, unrented: changed. already_in_this_pool, in_another_pool, not_rented, not_in_this_pool, invalid, failed, not_tried: unchanged. unknown: may have changed, check before retrying.",
+                                "enum": [
+                                    "added",
+                                    "already_in_this_pool",
+                                    "in_another_pool",
+                                    "not_rented",
+                                    "removed",
+                                    "unrented",
+                                    "not_in_this_pool",
+                                    "invalid",
+                                    "failed",
+                                    "unknown",
+                                    "not_tried",
+                                ],
+                                "title": "Result",
+                                "type": "string",
+                            },
+                            "why": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "default": None,
+                                "title": "Why",
+                            },
+                        },
+                        "required": ["number", "result"],
+                        "title": "NumberResult",
+                        "type": "object",
+                    }
+                },
                 "description": "What add_pool_number or remove_pool_number did, or why it did nothing.",
                 "properties": {
                     "status": {
-                        "enum": ["added", "removed", "cancelled", "confirmation_required"],
+                        "enum": [
+                            "added",
+                            "removed",
+                            "partial",
+                            "unchanged",
+                            "cancelled",
+                            "confirmation_required",
+                        ],
                         "title": "Status",
                         "type": "string",
                     },
                     "powerpack_uuid": {"title": "Powerpack Uuid", "type": "string"},
                     "powerpack_name": {"title": "Powerpack Name", "type": "string"},
-                    "number": {"title": "Number", "type": "string"},
+                    "number": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Number",
+                    },
                     "unrented": {"default": False, "title": "Unrented", "type": "boolean"},
                     "message": {"title": "Message", "type": "string"},
                     "preview": {
@@ -1111,6 +1286,15 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "default": None,
                         "description": "What would happen; show it to the user before confirming.",
                         "title": "Preview",
+                    },
+                    "results": {
+                        "anyOf": [
+                            {"items": {"$ref": "#/$defs/NumberResult"}, "type": "array"},
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "Per number, for a list.",
+                        "title": "Results",
                     },
                     "confirmation_token": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
@@ -1123,21 +1307,66 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "title": "Expires At",
                     },
                 },
-                "required": ["status", "powerpack_uuid", "powerpack_name", "number", "message"],
+                "required": ["status", "powerpack_uuid", "powerpack_name", "message"],
                 "title": "PoolChange",
                 "type": "object",
             },
             "remove_pool_number": {
+                "$defs": {
+                    "NumberResult": {
+                        "description": "What happened to one number of a list.",
+                        "properties": {
+                            "number": {"title": "Number", "type": "string"},
+                            "result": {
+                                "description": "added, removed, unrented: changed. already_in_this_pool, in_another_pool, not_rented, not_in_this_pool, invalid, failed, not_tried: unchanged. unknown: may have changed, check before retrying.",
+                                "enum": [
+                                    "added",
+                                    "already_in_this_pool",
+                                    "in_another_pool",
+                                    "not_rented",
+                                    "removed",
+                                    "unrented",
+                                    "not_in_this_pool",
+                                    "invalid",
+                                    "failed",
+                                    "unknown",
+                                    "not_tried",
+                                ],
+                                "title": "Result",
+                                "type": "string",
+                            },
+                            "why": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "default": None,
+                                "title": "Why",
+                            },
+                        },
+                        "required": ["number", "result"],
+                        "title": "NumberResult",
+                        "type": "object",
+                    }
+                },
                 "description": "What add_pool_number or remove_pool_number did, or why it did nothing.",
                 "properties": {
                     "status": {
-                        "enum": ["added", "removed", "cancelled", "confirmation_required"],
+                        "enum": [
+                            "added",
+                            "removed",
+                            "partial",
+                            "unchanged",
+                            "cancelled",
+                            "confirmation_required",
+                        ],
                         "title": "Status",
                         "type": "string",
                     },
                     "powerpack_uuid": {"title": "Powerpack Uuid", "type": "string"},
                     "powerpack_name": {"title": "Powerpack Name", "type": "string"},
-                    "number": {"title": "Number", "type": "string"},
+                    "number": {
+                        "anyOf": [{"type": "string"}, {"type": "null"}],
+                        "default": None,
+                        "title": "Number",
+                    },
                     "unrented": {"default": False, "title": "Unrented", "type": "boolean"},
                     "message": {"title": "Message", "type": "string"},
                     "preview": {
@@ -1145,6 +1374,15 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "default": None,
                         "description": "What would happen; show it to the user before confirming.",
                         "title": "Preview",
+                    },
+                    "results": {
+                        "anyOf": [
+                            {"items": {"$ref": "#/$defs/NumberResult"}, "type": "array"},
+                            {"type": "null"},
+                        ],
+                        "default": None,
+                        "description": "Per number, for a list.",
+                        "title": "Results",
                     },
                     "confirmation_token": {
                         "anyOf": [{"type": "string"}, {"type": "null"}],
@@ -1157,8 +1395,89 @@ async def test_output_schemas(sandbox_app: Starlette) -> None:
                         "title": "Expires At",
                     },
                 },
-                "required": ["status", "powerpack_uuid", "powerpack_name", "number", "message"],
+                "required": ["status", "powerpack_uuid", "powerpack_name", "message"],
                 "title": "PoolChange",
+                "type": "object",
+            },
+            "list_account_numbers": {
+                "$defs": {
+                    "RentedNumber": {
+                        "description": "A number the account rents.",
+                        "properties": {
+                            "number": {"title": "Number", "type": "string"},
+                            "type": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "description": "local, fixed, mobile, national or toll-free.",
+                                "title": "Type",
+                            },
+                            "country": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "title": "Country",
+                            },
+                            "region": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "title": "Region",
+                            },
+                            "services": {
+                                "description": "What it can receive.",
+                                "items": {"enum": ["voice", "sms", "mms"], "type": "string"},
+                                "title": "Services",
+                                "type": "array",
+                            },
+                            "added_on": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "description": "Rented on (YYYY-MM-DD).",
+                                "title": "Added On",
+                            },
+                            "spare": {
+                                "anyOf": [{"type": "boolean"}, {"type": "null"}],
+                                "default": None,
+                                "description": "In no Powerpack's pool. Present only when pools were read.",
+                                "title": "Spare",
+                            },
+                            "powerpack": {
+                                "anyOf": [{"type": "string"}, {"type": "null"}],
+                                "default": None,
+                                "description": "Name of the Powerpack whose pool holds it, when pools were read.",
+                                "title": "Powerpack",
+                            },
+                        },
+                        "required": ["number", "type", "country", "region", "services", "added_on"],
+                        "title": "RentedNumber",
+                        "type": "object",
+                    }
+                },
+                "description": "One page of the account's numbers. Follow next_offset.",
+                "properties": {
+                    "numbers": {
+                        "items": {"$ref": "#/$defs/RentedNumber"},
+                        "title": "Numbers",
+                        "type": "array",
+                    },
+                    "total_count": {"title": "Total Count", "type": "integer"},
+                    "limit": {"title": "Limit", "type": "integer"},
+                    "offset": {"title": "Offset", "type": "integer"},
+                    "has_more": {"title": "Has More", "type": "boolean"},
+                    "next_offset": {
+                        "anyOf": [{"type": "integer"}, {"type": "null"}],
+                        "title": "Next Offset",
+                    },
+                    "read": {
+                        "description": "What was read from Plivo to answer.",
+                        "title": "Read",
+                        "type": "string",
+                    },
+                },
+                "required": [
+                    "numbers",
+                    "total_count",
+                    "limit",
+                    "offset",
+                    "has_more",
+                    "next_offset",
+                    "read",
+                ],
+                "title": "AccountNumbers",
                 "type": "object",
             },
             "confirm_unrent": {

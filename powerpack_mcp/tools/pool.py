@@ -1,4 +1,4 @@
-"""Tools for a Powerpack's number pool: list its numbers, add one, take one out."""
+"""Tools for a Powerpack's number pool: list its numbers, add or take out one or many."""
 
 from __future__ import annotations
 
@@ -427,12 +427,13 @@ TOOLS = [
     ToolSpec(
         fn=add_pool_number,
         name="add_pool_number",
-        title="Add a number to a Powerpack",
+        title="Add numbers to a Powerpack",
         description=(
-            "Adds a phone number (long code or toll-free) that the account already rents to a "
-            "Powerpack's pool, for sms or mms. It does not buy numbers: renting new numbers is "
-            "out of scope, and a number the account does not rent is refused. A number can be "
-            "in one Powerpack at a time. Short codes cannot be added through the API."
+            "Adds phone numbers (long code or toll-free) the account already rents to a "
+            "Powerpack's pool, for sms or mms: one (number) or up to 100 (numbers; "
+            "list_account_numbers spare_only=true finds them). It never buys numbers. A number "
+            "is in one pool at most. A list is answered per number: added, "
+            "already_in_this_pool, in_another_pool, not_rented, invalid, failed or unknown."
         ),
         read_only=False,
         destructive=False,
@@ -443,15 +444,16 @@ TOOLS = [
         name="remove_pool_number",
         title="Remove a number from a Powerpack",
         description=(
-            "Takes a phone number or short code out of a Powerpack's pool. By default "
-            "(unrent=false) the number stays rented in the account. With unrent=true the phone "
-            "number is also unrented: Plivo releases it to the carrier after 10 days, for good. "
-            "That is guarded: a person must confirm, by typing the number in a form or in a "
-            "confirmation card the client shows them. If the answer's status is "
-            "'confirmation_required' and it carries a confirmation_token (only where the "
-            "operator allows tokens), show the preview to the user and call again with the "
-            "token only after they explicitly agree; without a token, the user confirms in "
-            "the card. Short codes are only unlinked, never unrented."
+            "Takes numbers (phone numbers or short codes) out of a Powerpack's pool: one "
+            "(number) or up to 100 (numbers, answered per number). By default (unrent=false) "
+            "they stay rented in the account. With unrent=true phone numbers are also "
+            "unrented: Plivo releases them to the carrier after 10 days, for good. That is "
+            "guarded: a person confirms, once for the whole list, in a form or a card the "
+            "client shows them (the number for one, the Powerpack's name for a list). If the "
+            "answer's status is 'confirmation_required' and it carries a confirmation_token "
+            "(only where the operator allows tokens), show the preview to the user and call "
+            "again with the token only after they explicitly agree; without a token, the user "
+            "confirms in the card. Short codes are only unlinked, never unrented."
         ),
         read_only=False,
         destructive=True,
