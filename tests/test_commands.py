@@ -30,9 +30,12 @@ def test_demo_piped_is_plain_and_every_step_passes() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert "\x1b[" not in out  # plain text when piped
-    for number in range(1, 10):
+    for number in range(1, 11):
         assert f"\n{number}. " in out
-    assert out.count("   ok") == 9
+    assert out.count("   ok") == 10
+    # The two-call setup: find the spare numbers, then add them all in one call.
+    assert '-> list_account_numbers {"spare_only": true' in out
+    assert "Added 4 of 4 numbers" in out
     assert "Every step behaved as expected." in out
     assert "-> delete_powerpack" in out
     assert "10 days" in out  # the guard's preview is shown

@@ -21,14 +21,17 @@ from ..settings import Settings
 from .style import Style, table
 
 NEW = "spring-campaign"
-SPARE_NUMBER = "+1 206 555 0107"
+SPARE = {"spare_only": True, "country_iso2": "US", "type": "local", "limit": 100}
+SPARE_LOCAL = 4  # in the emulator's demo account
+Arguments = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass
 class Step:
     title: str
     tool: str
-    arguments: dict[str, Any]
+    # Or built from the previous step's answer, as an assistant does with what it just read.
+    arguments: Arguments
     expect: Callable[[CallToolResult], bool]
 
 
@@ -63,16 +66,22 @@ STEPS = [
         _ok(lambda d: d["local_connect"] is True),
     ),
     Step(
-        "Add a number the account rents to its pool",
+        "Fill its pool with our spare US local numbers. Call 1: find them",
+        "list_account_numbers",
+        SPARE,
+        _ok(lambda d: d["total_count"] >= 2 and all(n["spare"] for n in d["numbers"])),
+    ),
+    Step(
+        "Call 2: add them all at once",
         "add_pool_number",
-        {"powerpack": NEW, "number": SPARE_NUMBER},
+        lambda found: {"powerpack": NEW, "numbers": [n["number"] for n in found["numbers"]]},
         _ok(lambda d: d["status"] == "added"),
     ),
     Step(
         "See the pool",
         "list_pool_numbers",
         {"powerpack": NEW},
-        _ok(lambda d: d["total_count"] == 1),
+        _ok(lambda d: d["total_count"] == SPARE_LOCAL),
     ),
     Step(
         "Delete it and unrent its numbers: the person says no",
@@ -84,7 +93,7 @@ STEPS = [
         "Ask again: the person types the name to confirm",
         "delete_powerpack",
         {"powerpack": NEW, "unrent_numbers": True},
-        _ok(lambda d: d["status"] == "deleted" and len(d["numbers_unrented"]) == 1),
+        _ok(lambda d: d["status"] == "deleted" and len(d["numbers_unrented"]) == SPARE_LOCAL),
     ),
     Step(
         "Check that it is gone",
@@ -143,6 +152,12 @@ def summary(tool: str, result: CallToolResult) -> list[str]:
             f"{data['total_count']} number(s) in the pool:",
             *table(rows, ["NUMBER", "TYPE", "SERVICE"]),
         ]
+    if tool == "list_account_numbers":
+        rows = [[n["number"], n["type"] or "", n["region"] or ""] for n in data["numbers"]]
+        return [
+            f"{data['total_count']} spare number(s). {data['read']}",
+            *table(rows, ["NUMBER", "TYPE", "REGION"]),
+        ]
     if "uuid" in data and "sticky_sender" in data:
         sticky, local = _on(data["sticky_sender"]), _on(data["local_connect"])
         return [
@@ -162,12 +177,15 @@ async def run_demo(out: Style) -> bool:
     out.print(out("powerpack-mcp demo", "bold") + ": an assistant at work, against the built-in")
     out.print("Plivo emulator (no account, no network). Each step is one MCP tool call.")
     passed = True
+    previous: dict[str, Any] = {}
     async with Client(server, elicitation_callback=Person(out)) as client:
         for number, step in enumerate(STEPS, 1):
             out.print()
             out.print(out(f"{number}. {step.title}", "bold"))
-            out.print(out(f"   -> {step.tool} {json.dumps(step.arguments)}", "cyan"))
-            result = await client.call_tool(step.tool, step.arguments)
+            arguments = step.arguments(previous) if callable(step.arguments) else step.arguments
+            out.print(out(f"   -> {step.tool} {json.dumps(arguments)}", "cyan"))
+            result = await client.call_tool(step.tool, arguments)
+            previous = _data(result)
             for line in summary(step.tool, result):
                 out.print(f"   {line}")
             good = step.expect(result)
