@@ -183,3 +183,63 @@ def test_tollfree_views_read_as_pool_numbers(view: dict[str, Any]) -> None:
     number = PoolNumber.model_validate(view)
     assert number.number == "18772209942"
     assert number.type in (None, "toll-free")  # one spelling for the type filter's value
+
+
+# GET Number/ as plivo-python's numberListResponse.json records it (our values): dates without
+# a time, the country by name, "local" and "tollfree", nulls, rates as strings.
+def _account_number(number: str, kind: str, region: str) -> dict[str, Any]:
+    return {
+        "added_on": "2014-08-05",
+        "alias": None,
+        "application": f"/v1/Account/{DEFAULT_AUTH_ID}/Application/29986316244302815/",
+        "carrier": "Plivo",
+        "monthly_rental_rate": "0.80000",
+        "number": number,
+        "number_type": kind,
+        "region": region,
+        "resource_uri": f"/v1/Account/{DEFAULT_AUTH_ID}/Number/{number}/",
+        "sms_enabled": True,
+        "sms_rate": "0.00000",
+        "sub_account": None,
+        "active": True,
+        "city": "USA",
+        "compliance_application_id": None,
+        "compliance_status": None,
+        "country": "United States",
+        "mms_enabled": False,
+        "mms_rate": "0.00000",
+        "tendlc_campaign_id": "C012345",
+        "tendlc_registration_status": "PROCESSING",
+        "toll_free_sms_verification": None,
+        "renewal_date": "2014-09-05",
+        "cnam_lookup": "enabled",
+        "voice_enabled": True,
+        "voice_rate": "0.00850",
+    }
+
+
+ACCOUNT_NUMBER_PAGE = {
+    "api_id": "114de006-0000-4000-8000-000000000001",
+    "meta": {"limit": 20, "next": None, "offset": 0, "previous": None, "total_count": 2},
+    "objects": [
+        _account_number("18135401302", "local", "Florida, UNITED STATES"),
+        _account_number("14152753408", "tollfree", "California, UNITED STATES"),
+    ],
+}
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_account_numbers_in_the_recorded_shape(era: Era) -> None:
+    async with plivo_answering(era, {"Number/": ACCOUNT_NUMBER_PAGE}) as client:
+        listing = ok(await client.call_tool("list_account_numbers", {}))
+    local, toll_free = listing["numbers"]
+    assert local == {
+        "number": "18135401302",
+        "type": "local",
+        "country": "United States",
+        "region": "Florida, UNITED STATES",
+        "services": ["voice", "sms"],
+        "added_on": "2014-08-05",
+    }
+    assert toll_free["type"] == "toll-free"  # one spelling, as the pool tools write it
+    assert (listing["total_count"], listing["has_more"]) == (2, False)
