@@ -11,6 +11,8 @@ from mcp.client.context import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 from support import ERAS, Emulator, Era, connect, error, ok
 
+from powerpack_mcp.views import CONFIRMATION_KEY
+
 pytestmark = pytest.mark.anyio
 
 MARKETING_POOL = "9b0c0001-2e4f-4a6b-8c1d-000000000001"
@@ -204,3 +206,35 @@ async def test_bulk_unrent_with_a_token_binds_the_list(emulator: Emulator) -> No
         )
     assert done["status"] == "removed"
     assert sorted(await emulator.unrent_requests()) == ["14155550101", "15125550105"]
+
+
+async def test_bulk_unrent_in_a_card_lists_every_number_and_asks_for_the_name(
+    emulator: Emulator,
+) -> None:
+    chosen = await crowded_marketing(emulator)
+    arguments = {"powerpack": "marketing", "numbers": chosen, "unrent": True}
+    async with connect(emulator.app, apps=True) as client:
+        shown = await client.call_tool("remove_pool_number", arguments)
+        assert ok(shown)["status"] == "confirmation_required"
+        assert shown.meta is not None
+        card = shown.meta[CONFIRMATION_KEY]
+        typed_count = {"confirmation_id": card["id"], "typed": "25"}
+        refused = error(await client.call_tool("confirm_unrent", typed_count))
+        again = await client.call_tool("remove_pool_number", arguments)
+        assert again.meta is not None
+        card = again.meta[CONFIRMATION_KEY]
+        done = ok(
+            await client.call_tool(
+                "confirm_unrent", {"confirmation_id": card["id"], "typed": "marketing"}
+            )
+        )
+    assert (card["action"], card["confirm_kind"], card["confirm_with"]) == (
+        "remove_pool_numbers",
+        "name",
+        "marketing",
+    )
+    assert sorted(n["e164"] for n in card["numbers"]) == sorted(f"+{n}" for n in chosen)
+    assert "does not match" in refused
+    assert sorted(done["numbers_unrented"]) == sorted(f"+{n}" for n in chosen)
+    assert done["powerpack_deleted"] is False
+    assert sorted(await emulator.unrent_requests()) == sorted(chosen)
