@@ -9,10 +9,10 @@ read is an error, never "spare": a number is spare exactly when no pool lists it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
@@ -25,6 +25,7 @@ from ..plivo.errors import UnexpectedAnswer
 from .base import ToolSpec, app, plivo_errors
 from .inputs import Country, Offset
 
+T = TypeVar("T")
 AccountType = Literal["local", "fixed", "mobile", "national", "toll-free"]
 AccountService = Literal["voice", "sms", "mms"]
 SERVICES: tuple[AccountService, ...] = ("voice", "sms", "mms")
@@ -89,6 +90,18 @@ async def together() -> AsyncIterator[TaskGroup]:
     try:
         async with anyio.create_task_group() as tg:
             yield tg
+    except BaseExceptionGroup as group:
+        first = _first_plivo_error(group)
+        if first is None:
+            raise
+        raise first from None
+
+
+async def whole(read: Awaitable[T]) -> T:
+    """A read that may run a task group inside (the client's concurrent page reads), with
+    its failure shown as Plivo's own error rather than an exception group."""
+    try:
+        return await read
     except BaseExceptionGroup as group:
         first = _first_plivo_error(group)
         if first is None:

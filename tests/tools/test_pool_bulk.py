@@ -238,3 +238,25 @@ async def test_bulk_unrent_in_a_card_lists_every_number_and_asks_for_the_name(
     assert sorted(done["numbers_unrented"]) == sorted(f"+{n}" for n in chosen)
     assert done["powerpack_deleted"] is False
     assert sorted(await emulator.unrent_requests()) == sorted(chosen)
+
+
+async def test_a_partial_failure_names_what_changed_and_what_may_have(emulator: Emulator) -> None:
+    await emulator.rent(TEXAS[:6], region="TEXAS, UNITED STATES")
+    await emulator.fault(method="POST", path=f"/{TEXAS[1]}/", status=503, times=1)
+    await emulator.fault(method="POST", path=f"/{TEXAS[2]}/", status=400, times=1)
+    async with connect(emulator.app) as client:
+        answer = ok(
+            await client.call_tool(
+                "add_pool_number", {"powerpack": "support", "numbers": TEXAS[:6]}
+            )
+        )
+    assert answer["status"] == "partial"
+    found = {r["number"]: r for r in answer["results"]}
+    assert found[TEXAS[1]]["result"] == "unknown"  # a 503 on a change: it may have applied
+    assert "check its state" in found[TEXAS[1]]["why"]
+    assert found[TEXAS[2]]["result"] == "failed"
+    added = [n for n in TEXAS[:6] if found[n]["result"] == "added"]
+    assert added == [TEXAS[0], *TEXAS[3:6]]
+    # The witness agrees with the answer, number by number.
+    assert [n for n in TEXAS[:6] if emulator.pool_of(n) == SUPPORT_POOL] == added
+    assert "Added 4 of 6" in answer["message"]
