@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 from mcp.client.context import ClientRequestContext
-from mcp.types import ElicitRequestParams, ElicitResult
+from mcp.types import ElicitRequestParams, ElicitResult, InputRequiredResult
 from support import ERAS, Emulator, Era, connect, error, ok
 
 from powerpack_mcp.views import CONFIRMATION_KEY
@@ -260,3 +261,53 @@ async def test_a_partial_failure_names_what_changed_and_what_may_have(emulator: 
     # The witness agrees with the answer, number by number.
     assert [n for n in TEXAS[:6] if emulator.pool_of(n) == SUPPORT_POOL] == added
     assert "Added 4 of 6" in answer["message"]
+
+
+# The guard's guarantees hold for a list ------------------------------------------------------
+
+
+async def test_a_replayed_answer_for_a_list_is_asked_again(emulator: Emulator) -> None:
+    await emulator.fault(method="DELETE", path="/Number/", status=503, times=1)
+    arguments = {"powerpack": "marketing", "numbers": ["14155550101"], "unrent": True}
+    async with connect(emulator.app, "modern", elicitation=Person("marketing")) as client:
+        first = await client.session.call_tool(
+            "remove_pool_number", arguments, allow_input_required=True
+        )
+        assert isinstance(first, InputRequiredResult)
+        [key] = first.input_requests
+        answers = {key: ElicitResult(action="accept", content={"name": "marketing"})}
+
+        async def answered() -> Any:
+            return await client.session.call_tool(
+                "remove_pool_number",
+                arguments,
+                input_responses=answers,
+                request_state=first.request_state,
+                allow_input_required=True,
+            )
+
+        failed = await answered()
+        assert not isinstance(failed, InputRequiredResult)
+        assert failed.structured_content["results"][0]["result"] == "unknown"
+        sent = await emulator.unrent_requests()
+        replayed = await answered()
+    assert isinstance(replayed, InputRequiredResult)  # the person is asked again
+    assert await emulator.unrent_requests() == sent == ["14155550101"]  # the replay sent nothing
+
+
+async def test_two_concurrent_calls_with_one_token_unrent_a_list_once(emulator: Emulator) -> None:
+    chosen = ["14155550101", "15125550105", "18005550301"]
+    arguments = {"powerpack": "marketing", "numbers": chosen, "unrent": True}
+    answers: list[Any] = []
+    async with connect(emulator.app, confirm="token") as client:
+        first = ok(await client.call_tool("remove_pool_number", arguments))
+        confirmed = {**arguments, "confirmation_token": first["confirmation_token"]}
+
+        async def confirm() -> None:
+            answers.append(await client.call_tool("remove_pool_number", confirmed))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(confirm)
+            tg.start_soon(confirm)
+    assert sorted(a.is_error for a in answers) == [False, True]
+    assert sorted(await emulator.unrent_requests()) == sorted(chosen)
