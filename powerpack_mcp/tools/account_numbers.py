@@ -217,6 +217,20 @@ def entry(number: AccountNumber, reading: Reading | None) -> RentedNumber:
     )
 
 
+def _wanted(
+    number: AccountNumber,
+    country: str | None,
+    region: str | None,
+    pooled: dict[str, Powerpack] | None,
+) -> bool:
+    """The filters applied here: country, region, and (given the pools) in no pool."""
+    if country is not None and country_of(number.number) != country:
+        return False
+    if region is not None and region.casefold() not in (number.region or "").casefold():
+        return False
+    return pooled is None or number.number not in pooled
+
+
 @plivo_errors
 async def list_account_numbers(
     ctx: Context[Any],
@@ -255,20 +269,16 @@ async def list_account_numbers(
     filters = {key: value for key, value in filters.items() if value}
     reading = Reading()
     pools = spare_only or with_powerpack
-    whole = spare_only or country_iso2 is not None or region is not None
+    # Filters Plivo cannot apply need every number first, so the pages are ours to cut.
+    complete = spare_only or country_iso2 is not None or region is not None
     async with together() as tg:
         if pools:
             tg.start_soon(pool_members, plivo, reading)
-        start, stop = (0, None) if whole else (offset, offset + limit)
+        start, stop = (0, None) if complete else (offset, offset + limit)
         numbers, total = await numbers_range(plivo, reading, start, stop, filters)
-    if whole:
-        numbers = [
-            n
-            for n in numbers
-            if (country_iso2 is None or country_of(n.number) == country_iso2)
-            and (region is None or region.casefold() in (n.region or "").casefold())
-            and not (spare_only and n.number in reading.members)
-        ]
+    if complete:
+        spare = reading.members if spare_only else None
+        numbers = [n for n in numbers if _wanted(n, country_iso2, region, spare)]
         total, numbers = len(numbers), numbers[offset : offset + limit]
     end = offset + len(numbers)
     return AccountNumbers(
