@@ -177,11 +177,15 @@ async def add_pool_number(
 
 @plivo_errors
 async def _removal_preview(
-    ctx: Context[Any], powerpack: str, number: str | None = None, unrent: bool = False
+    ctx: Context[Any],
+    powerpack: str,
+    number: str | None = None,
+    numbers: list[str] | None = None,
+    unrent: bool = False,
 ) -> Preview | NotAsked:
     """Resolver: the preview a person is shown (only when a person will be asked)."""
     context = app(ctx)
-    if number is None or not unrent or is_shortcode(number):
+    if number is None or numbers is not None or not unrent or is_shortcode(number):
         return NotAsked()
     if not context.guard.wants_question(ctx):
         return NotAsked()
@@ -193,12 +197,15 @@ async def _removal_preview(
 async def _bulk_preview(
     ctx: Context[Any],
     powerpack: str,
+    number: str | None = None,
     numbers: list[str] | None = None,
     unrent: bool = False,
 ) -> Preview | NotAsked:
     """Resolver: the whole list a person is shown, once, before several numbers are unrented."""
     context = app(ctx)
-    if numbers is None or not unrent or not context.guard.wants_question(ctx):
+    if numbers is None or number is not None or not unrent:
+        return NotAsked()
+    if not context.guard.wants_question(ctx):
         return NotAsked()
     pack = await context.plivo.resolve_powerpack(powerpack)
     return await context.guard.preview_bulk_removal(context.plivo, pack, unrent_list(numbers))

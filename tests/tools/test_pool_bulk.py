@@ -311,3 +311,17 @@ async def test_two_concurrent_calls_with_one_token_unrent_a_list_once(emulator: 
             tg.start_soon(confirm)
     assert sorted(a.is_error for a in answers) == [False, True]
     assert sorted(await emulator.unrent_requests()) == sorted(chosen)
+
+
+async def test_number_and_numbers_together_asks_no_one(emulator: Emulator) -> None:
+    person = Person("marketing")
+    both = {
+        "powerpack": "marketing",
+        "number": "14155550101",
+        "numbers": ["15125550105"],
+        "unrent": True,
+    }
+    async with connect(emulator.app, elicitation=person) as client:
+        assert "either number" in error(await client.call_tool("remove_pool_number", both))
+    assert person.questions == []
+    assert await emulator.unrent_requests() == []
