@@ -89,7 +89,12 @@ async def test_read_only_env_twin_hides_and_refuses_writes() -> None:
         names = {tool.name for tool in (await client.list_tools()).tools}
         refused = error(await client.call_tool("delete_powerpack", {"powerpack": "support"}))
         still_there = ok(await client.call_tool("get_powerpack", {"powerpack": "support"}))
-    assert names == {"list_powerpacks", "get_powerpack", "list_pool_numbers"}
+    assert names == {
+        "list_powerpacks",
+        "get_powerpack",
+        "list_pool_numbers",
+        "list_account_numbers",
+    }
     assert "read-only" in refused
     assert still_there["name"] == "support"
 

@@ -161,7 +161,12 @@ async def test_audit_names_the_token_and_read_only_holds(tmp_path: Path) -> None
         async with http_client(server.url, TOKEN) as client:
             names = {tool.name for tool in (await client.list_tools()).tools}
             refused = error(await client.call_tool("create_powerpack", {"name": "nope"}))
-    assert names == {"list_powerpacks", "get_powerpack", "list_pool_numbers"}
+    assert names == {
+        "list_powerpacks",
+        "get_powerpack",
+        "list_pool_numbers",
+        "list_account_numbers",
+    }
     assert "read-only" in refused
 
 
