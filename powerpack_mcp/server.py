@@ -216,14 +216,15 @@ def plivo_budget(settings: Settings, account: str) -> RequestBudget:
 def budget_redis_client(settings: Settings) -> Redis | None:
     """The Redis client of Plivo's request budget (POWERPACK_MCP_REDIS_URL), or None.
 
-    Short timeouts: while Redis is unreachable the budget falls back to this process's own,
-    and a request must not wait long to find that out."""
+    Bounded waits: while Redis is unreachable the budget falls back to this process's own,
+    and a request must not wait long to find that out; but a busy replica must not mistake
+    its own slowness for an outage."""
     if settings.redis_url is None:
         return None
     from redis.asyncio import Redis
 
     return Redis.from_url(
-        settings.redis_url.get_secret_value(), socket_connect_timeout=1, socket_timeout=1
+        settings.redis_url.get_secret_value(), socket_connect_timeout=2, socket_timeout=5
     )
 
 

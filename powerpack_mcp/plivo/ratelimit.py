@@ -97,7 +97,8 @@ async def wait_for_slot(limit: RateLimit, within: float, attempt: Attempt) -> No
     while (wait := await attempt()) is not None:
         left = deadline - time.monotonic()
         if wait > left:
-            raise BudgetExhausted(limit.describe(), wait)
+            # The safety margin is ours, not Plivo's: "30 s" for a 30-second window.
+            raise BudgetExhausted(limit.describe(), wait - SAFETY)
         await anyio.sleep(wait)
 
 
@@ -184,14 +185,16 @@ return 0
 """
 )
 
-_RETRY_AFTER = 1.0  # seconds between attempts to reach Redis again during an outage
-
 
 class RedisBudget:
     """One budget for every replica using this Redis and Plivo account."""
 
-    def __init__(self, redis: Redis, account: str, limit: RateLimit) -> None:
+    def __init__(
+        self, redis: Redis, account: str, limit: RateLimit, *, recheck_after: float = 5.0
+    ) -> None:
+        """`recheck_after`: seconds between attempts to reach Redis again during an outage."""
         self.limit = limit
+        self._recheck_after = recheck_after
         self._redis = redis
         self._key = f"powerpack-mcp:plivo-budget:{account}"
         self._window_us = round((limit.seconds + SAFETY) * 1_000_000)
@@ -200,8 +203,13 @@ class RedisBudget:
         self._local = LocalBudget(limit)
         self._down_since: float | None = None  # monotonic; None while Redis answers
 
+    def _down(self) -> bool:
+        """Redis failed less than `recheck_after` ago: do not wait on it again yet."""
+        down = self._down_since
+        return down is not None and time.monotonic() - down < self._recheck_after
+
     async def take(self, within: float, hold: float) -> Slot:
-        if self._down_since is not None and time.monotonic() - self._down_since < _RETRY_AFTER:
+        if self._down():
             return await self._local.take(within, hold)
         slot = _RedisSlot(self, secrets.token_hex(8), self._window_us + round(hold * 1e6))
         deadline = time.monotonic() + within
@@ -218,6 +226,8 @@ class RedisBudget:
 
     async def finish(self, slot: _RedisSlot) -> None:
         # If Redis is down, the slot's hold ends on its own, later than the answer's would.
+        if self._down():
+            return
         with contextlib.suppress(_RedisDown):
             await self._call(self._done, slot.id, self._window_us)
 
