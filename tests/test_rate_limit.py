@@ -15,19 +15,21 @@ import anyio
 import httpx
 import pytest
 from mcp import Client
+from pydantic import SecretStr
 from redis.asyncio import Redis
 from redis_support import RedisServer, redis  # noqa: F401
 from starlette.applications import Starlette
 from support import Emulator, connect, join, ok, settings, text
 
-from powerpack_mcp.plivo import BudgetExhausted
+from powerpack_mcp.plivo import BudgetExhausted, Credentials, open_client
 from powerpack_mcp.plivo.ratelimit import LocalBudget, RateLimit, RedisBudget, RequestBudget
+from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
 from powerpack_mcp.sandbox.data import MARKETING_UUID
 from powerpack_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
 
-ACCOUNT = "MAXXXXXXXXXXXXXXXXXX"
+ACCOUNT = DEFAULT_AUTH_ID
 
 
 def busiest_window(arrivals: Sequence[float], seconds: float) -> int:
@@ -263,3 +265,49 @@ async def test_fifty_callers_on_three_replicas_hold_plivos_300_per_5_s(
     assert len(log) == 400
     assert [entry for entry in log if entry["status"] != 200] == []
     assert busiest_window([entry["arrived"] for entry in log], 5.0) <= 300
+
+
+# What the transport reports (metrics) -----------------------------------------------------
+
+
+class Recorder:
+    """An Observer that writes down what it is told."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+
+    def request(self, method: str, status: int | None, seconds: float) -> None:
+        self.events.append(("request", method, status))
+
+    def retry(self, method: str, reason: str) -> None:
+        self.events.append(("retry", method, reason))
+
+    def budget_wait(self, seconds: float) -> None:
+        self.events.append(("budget_wait",))
+
+    def in_flight(self, delta: int) -> None:
+        self.events.append(("in_flight", delta))
+
+
+async def test_the_transport_reports_each_attempt_retry_wait_and_in_flight(
+    sandbox_app: Starlette,
+) -> None:
+    await Emulator(sandbox_app).fault(path="Powerpack", status=429, retry_after=0, times=1)
+    recorder = Recorder()
+    credentials = Credentials(DEFAULT_AUTH_ID, SecretStr(DEFAULT_AUTH_TOKEN))
+    async with open_client(
+        credentials,
+        api_url="http://sandbox.invalid",
+        request_timeout=2,
+        transport=httpx.ASGITransport(app=sandbox_app),
+        observer=recorder,
+    ) as plivo:
+        await plivo.list_powerpacks()
+    attempt = [("budget_wait",), ("in_flight", 1), ("in_flight", -1)]
+    assert recorder.events == [
+        *attempt,
+        ("request", "GET", 429),
+        ("retry", "GET", "rate_limited"),
+        *attempt,
+        ("request", "GET", 200),
+    ]
