@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from http_support import http_client, http_server, upstream
 from mcp import Client
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -311,3 +312,33 @@ async def test_the_transport_reports_each_attempt_retry_wait_and_in_flight(
         *attempt,
         ("request", "GET", 200),
     ]
+
+
+async def test_replica_processes_share_the_budget_over_http(
+    sandbox_app: Starlette,
+    sandbox_url: str,
+    redis: RedisServer,  # noqa: F811
+) -> None:
+    """As deployed: two `powerpack-mcp --transport http` processes configured only by their
+    environment, one emulator over HTTP, twenty callers over HTTP."""
+    emulator = Emulator(sandbox_app)
+    await emulator.rate_limit("20/1s")
+    env = {
+        **upstream(sandbox_url),
+        "POWERPACK_MCP_REDIS_URL": redis.url,
+        "POWERPACK_MCP_PLIVO_RATE_LIMIT": "20/1s",
+    }
+
+    async def caller(url: str) -> None:
+        async with http_client(url) as client:
+            for _ in range(3):
+                ok(await client.call_tool("list_powerpacks", {}))
+
+    with http_server("--stateless", **env) as first, http_server("--stateless", **env) as second:
+        async with anyio.create_task_group() as tg:
+            for n in range(20):
+                tg.start_soon(caller, (first, second)[n % 2].url)
+    log = await emulator.requests()
+    assert len(log) == 60
+    assert [entry for entry in log if entry["status"] != 200] == []
+    assert busiest_window([entry["arrived"] for entry in log], 1.0) <= 20
