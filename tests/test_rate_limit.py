@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from http_support import http_client, http_server, upstream
+from http_support import free_port, http_client, http_server, upstream
 from mcp import Client
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -198,6 +198,19 @@ async def test_calls_wait_for_budget_instead_of_drawing_429s(sandbox_app: Starle
     log = await emulator.requests()
     assert [entry["status"] for entry in log] == [200] * 5
     assert busiest_window([entry["arrived"] for entry in log], 1.0) <= 2
+
+
+async def test_reads_go_on_when_redis_is_unreachable(
+    sandbox_app: Starlette, caplog: pytest.LogCaptureFixture
+) -> None:
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    with caplog.at_level(logging.WARNING, "powerpack_mcp.plivo"):
+        async with connect(sandbox_app, redis_url=nowhere) as client:
+            for _ in range(3):
+                ok(await client.call_tool("list_powerpacks", {}))
+    warnings = [r.getMessage() for r in caplog.records if r.name == "powerpack_mcp.plivo"]
+    assert len(warnings) == 1
+    assert "Redis is unreachable" in warnings[0]
 
 
 # Replicas sharing one account ------------------------------------------------------------

@@ -3,9 +3,9 @@
 Plivo counts a request when it *arrives*, at some instant between our send and our receipt of
 the answer. So a request holds its slot from before it is sent until its answer is received
 plus one window: then every request Plivo counts within any window of T seconds was holding a
-slot at that window's end, and there are only N slots. A slot taken is first held for the
-longest the request can last plus a window (`hold`), in case this process dies mid-request;
-when the answer comes it is shortened to "now + window".
+slot at that window's end, and there are only N slots. A slot taken is first held for `hold`
+(the longest the request can last) plus a window, in case this process dies mid-request; when
+the answer comes it is shortened to "now + window".
 
 Two budgets behind one interface (`RequestBudget`): `LocalBudget` for one process and
 `RedisBudget` for replicas sharing an account, which checks and takes a slot atomically in a
