@@ -296,12 +296,16 @@ class Emulator:
 
 
 def upstream_env(emulator_url: str) -> dict[str, str]:
-    """A clean environment (what the SDK's stdio client passes) plus the emulator's account."""
+    """A clean environment (what the SDK's stdio client passes) plus the emulator's account.
+
+    The emulator enforces no rate limit, so our server holds none either: what is measured is
+    its own cost, not Plivo's 300 requests per 5 s."""
     return {
         **get_default_environment(),
         "PLIVO_AUTH_ID": AUTH_ID,
         "PLIVO_AUTH_TOKEN": AUTH_TOKEN,
         "PLIVO_API_URL": emulator_url,
+        "POWERPACK_MCP_PLIVO_RATE_LIMIT": "1000000/1s",
     }
 
 

@@ -28,6 +28,7 @@ from .middleware import (
     time_limit,
 )
 from .plivo import Credentials, open_client
+from .plivo.ratelimit import LocalBudget, RedisBudget, RequestBudget
 from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
 from .resources import register_resources
@@ -37,6 +38,7 @@ from .views import add_views
 
 if TYPE_CHECKING:
     import httpx
+    from redis.asyncio import Redis
 
 logger = logging.getLogger("powerpack_mcp")
 
@@ -126,7 +128,11 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         async with open_client(
-            credentials, api_url=api_url, request_timeout=settings.timeout, transport=transport
+            credentials,
+            api_url=api_url,
+            request_timeout=settings.timeout,
+            transport=transport,
+            budget=plivo_budget(settings, credentials.auth_id),
         ) as plivo:
             context = AppContext(plivo=plivo, settings=settings, guard=guard, audit=audit)
             logger.debug("Plivo client opened for %s", api_url)
@@ -195,6 +201,30 @@ def _guard(settings: Settings, account: str, audit: AuditLog) -> Guard:
         sandbox=settings.sandbox,
         stateless=stateless,
         local_caller=local,
+    )
+
+
+def plivo_budget(settings: Settings, account: str) -> RequestBudget:
+    """Plivo's rate limit for the account: shared by every replica with Redis, else this
+    process's own."""
+    redis = budget_redis_client(settings)
+    if redis is None:
+        return LocalBudget(settings.rate_limit)
+    return RedisBudget(redis, account, settings.rate_limit)
+
+
+def budget_redis_client(settings: Settings) -> Redis | None:
+    """The Redis client of Plivo's request budget (POWERPACK_MCP_REDIS_URL), or None.
+
+    Bounded waits: while Redis is unreachable the budget falls back to this process's own,
+    and a request must not wait long to find that out; but a busy replica must not mistake
+    its own slowness for an outage."""
+    if settings.redis_url is None:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_connect_timeout=2, socket_timeout=5
     )
 
 

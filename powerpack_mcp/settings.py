@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .plivo.ratelimit import RateLimit
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 ConfirmMode = Literal["auto", "elicit", "view", "token"]
 _AUTH_ID = re.compile(r"^(MA|SA)[A-Z0-9]{18}$")
@@ -73,6 +75,17 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters of secret randomness")
         return value
+
+    @field_validator("plivo_rate_limit")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        # Normalised ("300/5s"), so what is logged is what is enforced.
+        return str(RateLimit.parse(value))
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """Plivo's request budget for this account (POWERPACK_MCP_PLIVO_RATE_LIMIT)."""
+        return RateLimit.parse(self.plivo_rate_limit)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -63,6 +63,11 @@ class Emulator:
                 named.append(parts[-1])
         return named
 
+    async def rate_limit(self, limit: str | None) -> None:
+        """Plivo's account rate limit ("300/5s"), or none."""
+        answer = await self.http.post("/_sandbox/rate_limit", json={"rate_limit": limit})
+        answer.raise_for_status()
+
     async def clear_requests(self) -> None:
         (await self.http.delete("/_sandbox/requests")).raise_for_status()
 

@@ -3,6 +3,7 @@
 from .client import Credentials, PlivoClient, PowerpackNotFound, looks_like_uuid, open_client
 from .errors import (
     AuthenticationFailed,
+    BudgetExhausted,
     Forbidden,
     InvalidRequest,
     NotFound,
@@ -16,6 +17,7 @@ from .models import AccountNumber, NumberPriority, PoolNumber, Powerpack, Priori
 __all__ = [
     "AccountNumber",
     "AuthenticationFailed",
+    "BudgetExhausted",
     "Credentials",
     "Forbidden",
     "InvalidRequest",

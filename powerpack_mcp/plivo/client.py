@@ -30,6 +30,8 @@ from .models import (
     ShortcodePage,
     is_toll_free,
 )
+from .observe import SILENT, Observer
+from .ratelimit import RequestBudget
 from .redact import secret_forms
 
 M = TypeVar("M", bound=BaseModel)
@@ -309,8 +311,13 @@ async def open_client(
     request_timeout: float,
     max_in_flight: int = 8,
     transport: httpx.AsyncBaseTransport | None = None,
+    budget: RequestBudget | None = None,
+    observer: Observer = SILENT,
 ) -> AsyncIterator[PlivoClient]:
-    """One pooled HTTP client for the server's lifetime, so connections are reused."""
+    """One pooled HTTP client for the server's lifetime, so connections are reused.
+
+    `budget`: the account's request budget (default: Plivo's 300 per 5 s, in this process);
+    the client closes it when it closes."""
     base = f"{api_url.rstrip('/')}/v1/Account/{_segment(credentials.auth_id)}/"
 
     def connect() -> httpx.AsyncClient:
@@ -330,7 +337,12 @@ async def open_client(
 
     secrets = secret_forms(credentials.auth_id, credentials.auth_token.get_secret_value())
     upstream = Transport(
-        connect, timeout=request_timeout, max_in_flight=max_in_flight, secrets=secrets
+        connect,
+        timeout=request_timeout,
+        max_in_flight=max_in_flight,
+        secrets=secrets,
+        budget=budget,
+        observer=observer,
     )
     try:
         yield PlivoClient(upstream)

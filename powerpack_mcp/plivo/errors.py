@@ -55,6 +55,18 @@ class RateLimited(PlivoError):
         super().__init__(f"Plivo rate limit reached (300 requests per 5 s): {wait}.")
 
 
+class BudgetExhausted(PlivoError):
+    """The account's request budget (Plivo's rate limit) has no slot free in time: nothing
+    was sent, so Plivo never answered 429."""
+
+    def __init__(self, limit: str, retry_in: float) -> None:
+        self.retry_in = max(1, math.ceil(retry_in))
+        super().__init__(
+            f"Plivo's request budget for this account ({limit}) is used up; "
+            f"try again in {self.retry_in} s."
+        )
+
+
 class UpstreamUnavailable(PlivoError):
     """5xx, a timeout, a dropped connection or an unreadable answer."""
 

@@ -37,6 +37,8 @@ from .errors import (
     RateLimited,
     UpstreamUnavailable,
 )
+from .observe import SILENT, Observer
+from .ratelimit import LocalBudget, RateLimit, RequestBudget, Slot, seconds_left
 from .redact import redact_bytes
 
 logger = logging.getLogger("powerpack_mcp.plivo")
@@ -45,6 +47,8 @@ MAX_ATTEMPTS = 4
 #: Upstream text (error messages) is data; keep it short so it cannot flood an answer.
 MAX_DETAIL = 300
 _TRANSIENT_STATUSES = frozenset({502, 503, 504})
+#: Plivo's default account limit, held when no budget is given.
+PLIVO_RATE_LIMIT = RateLimit(300, 5.0)
 
 
 class NotSent(UpstreamUnavailable):
@@ -69,6 +73,12 @@ def _wait(state: RetryCallState) -> float:
 
 
 _backoff = wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.2)
+
+
+def _retry_reason(exc: BaseException | None) -> str:
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    return "not_sent" if isinstance(exc, NotSent) else "transient"
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -142,17 +152,24 @@ class Transport:
         timeout: float,
         max_in_flight: int,
         secrets: Sequence[str] = (),
+        budget: RequestBudget | None = None,
+        observer: Observer = SILENT,
     ) -> None:
         self._connect = connect
+        self._budget = budget if budget is not None else LocalBudget(PLIVO_RATE_LIMIT)
+        self._observer = observer
         self._secrets = tuple(secrets)
         self._http: httpx.AsyncClient | None = None  # made on first use, then pooled
         self._timeout = timeout
-        # One bound for the whole server: Plivo allows 300 requests per 5 s per account.
+        # Bounds this client's connections; the budget bounds the account's request rate.
         self._in_flight = anyio.Semaphore(max_in_flight)
 
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
+        try:
+            if self._http is not None:
+                await self._http.aclose()
+        finally:
+            await self._budget.aclose()
 
     async def request(
         self,
@@ -170,6 +187,9 @@ class Transport:
             # goes back to the model as "retry in N s".
             stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(self._timeout),
             sleep=anyio.sleep,
+            before_sleep=lambda state: self._observer.retry(
+                method, _retry_reason(state.outcome.exception() if state.outcome else None)
+            ),
             reraise=True,
         )
         async for attempt in retrying:
@@ -189,14 +209,18 @@ class Transport:
         import httpx  # loaded once, on the first request
 
         may_have_applied = method != "GET"
-        started = time.perf_counter()
         if self._http is None:
             self._http = self._connect()
         async with self._in_flight:
+            slot = await self._take_budget()
+            self._observer.in_flight(1)
+            started = time.perf_counter()
+            status: int | None = None
             try:
                 # anyio's deadline holds for every transport, including in-process ASGI.
                 with anyio.fail_after(self._timeout):
                     response = await self._http.request(method, path, params=params, json=body)
+                status = response.status_code
             except TimeoutError:
                 raise Transient(
                     f"no answer within {self._timeout:g} s", may_have_applied=may_have_applied
@@ -207,6 +231,8 @@ class Transport:
                 raise Transient(
                     "the connection was dropped", may_have_applied=may_have_applied
                 ) from None
+            finally:
+                await self._release(slot, method, status, time.perf_counter() - started)
         logger.debug(
             "%s %s -> %s in %.0f ms",
             method,
@@ -218,5 +244,22 @@ class Transport:
         raise_for_status(response, content, method=method, what=what)
         return decode(response, content, method=method)
 
+    async def _take_budget(self) -> Slot:
+        """A slot of the account's budget, waiting no longer than the call has left."""
+        started = time.perf_counter()
+        try:
+            # The hold covers this attempt's own time bound, with a second to spare: it is what
+            # protects the account if the answer's report never reaches the budget (Redis down).
+            return await self._budget.take(seconds_left(), hold=self._timeout + 1)
+        finally:
+            self._observer.budget_wait(time.perf_counter() - started)
 
-__all__ = ["NotSent", "Transient", "Transport", "retry_after_seconds"]
+    async def _release(self, slot: Slot, method: str, status: int | None, seconds: float) -> None:
+        # Shielded: a cancelled call's request may still reach Plivo, so its slot is kept.
+        with anyio.CancelScope(shield=True):
+            await slot.done()
+        self._observer.in_flight(-1)
+        self._observer.request(method, status, seconds)
+
+
+__all__ = ["PLIVO_RATE_LIMIT", "NotSent", "Transient", "Transport", "retry_after_seconds"]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from . import persist
 from .app import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN, create_app
+from .errors import ApiError
+from .ratelimit import RateLimit
 from .runner import serve
 from .state import SandboxState
 
@@ -36,16 +38,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--state", type=Path, help="JSON file that keeps the state across runs")
     parser.add_argument("--empty", action="store_true", help="start without demo Powerpacks")
+    parser.add_argument(
+        "--rate-limit",
+        metavar="N/Ts",
+        help="Plivo's account rate limit, such as 300/5s: 429 with Retry-After beyond it",
+    )
     args = parser.parse_args(argv)
     if not _AUTH_ID.fullmatch(args.auth_id):
         parser.error("--auth-id must be 20 characters: MA or SA, then 18 letters or digits")
     if not args.auth_token:
         parser.error("--auth-token must not be empty")
+    if args.rate_limit is not None:
+        try:
+            RateLimit.parse(args.rate_limit)
+        except ApiError as exc:
+            parser.error(f"--rate-limit: {exc.message.removeprefix('rate_limit ')}")
     return args
 
 
 def load_state(args: argparse.Namespace) -> SandboxState:
-    state = SandboxState(demo=not args.empty, state_file=args.state)
+    state = SandboxState(demo=not args.empty, state_file=args.state, rate_limit=args.rate_limit)
     if args.state is None:
         return state
     try:
@@ -84,6 +96,7 @@ def _banner(url: str, args: argparse.Namespace) -> str:
             f"  API base:   {url}/v1/Account/{args.auth_id}/",
             f"  control:    {url}/_sandbox/",
             f"  state:      {where}",
+            f"  rate limit: {args.rate_limit or 'off'}",
             "Press Ctrl-C to stop.",
         )
     )

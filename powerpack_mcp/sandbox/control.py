@@ -85,6 +85,21 @@ def set_config(state: SandboxState, body: JsonDict) -> JsonDict:
     return config(state, body)
 
 
+def rate_limit(state: SandboxState, body: JsonDict) -> JsonDict:
+    limit = state.rate_limit
+    return {"rate_limit": limit.to_json() if limit else None}
+
+
+def set_rate_limit(state: SandboxState, body: JsonDict) -> JsonDict:
+    state.set_rate_limit(body.get("rate_limit"))
+    return rate_limit(state, body)
+
+
+def clear_rate_limit(state: SandboxState, body: JsonDict) -> JsonDict:
+    state.set_rate_limit(None)
+    return rate_limit(state, body)
+
+
 ROUTES: dict[str, dict[str, ControlHandler]] = {
     "reset": {"POST": reset},
     "seed": {"POST": seed},
@@ -93,6 +108,7 @@ ROUTES: dict[str, dict[str, ControlHandler]] = {
     "requests": {"GET": list_requests, "DELETE": clear_requests},
     "stats": {"GET": stats, "DELETE": clear_stats},
     "config": {"GET": config, "POST": set_config},
+    "rate_limit": {"GET": rate_limit, "POST": set_rate_limit, "DELETE": clear_rate_limit},
 }
 
 

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .coerce import strict_json
 from .control import is_control
 from .faults import Fault
+from .ratelimit import retry_after_header
 from .state import SandboxState
 
 _SLASHES = re.compile(r"/{2,}")
@@ -69,6 +70,11 @@ class TrafficMiddleware:
             self.state.stats.leave()
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, entry: Any) -> None:
+        limit = self.state.rate_limit
+        wait = limit.admit() if limit is not None else None
+        if limit is not None and wait is not None:
+            await _too_many_requests(limit.describe(), wait)(scope, receive, send)
+            return
         fault = self.state.faults.take(scope["method"], scope["path"])
         if fault is not None and fault.delay_ms:
             await anyio.sleep(fault.delay_ms / 1000)
@@ -95,6 +101,14 @@ def _fault_response(fault: Fault) -> Response:
         headers["Retry-After"] = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
     body = {"api_id": str(uuid.uuid4()), "error": _phrase(status)}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _too_many_requests(limit: str, wait: float) -> Response:
+    body = {
+        "api_id": str(uuid.uuid4()),
+        "error": f"too many requests: this account is limited to {limit}",
+    }
+    return JSONResponse(body, status_code=429, headers={"Retry-After": retry_after_header(wait)})
 
 
 def _phrase(status: int) -> str:

@@ -13,6 +13,7 @@ from . import data, persist
 from .errors import bad_request, not_found
 from .faults import FaultBook
 from .model import Powerpack, RentedNumber, ShortCode, number_from, shortcode_from, utc_now
+from .ratelimit import RateLimit
 from .traffic import RequestLog, Stats
 
 STATE_FORMAT = 1
@@ -21,7 +22,9 @@ MAX_SEED = 100_000
 
 
 class SandboxState:
-    def __init__(self, *, demo: bool = True, state_file: Path | None = None) -> None:
+    def __init__(
+        self, *, demo: bool = True, state_file: Path | None = None, rate_limit: str | None = None
+    ) -> None:
         self.powerpacks: dict[str, Powerpack] = {}
         self.numbers: dict[str, RentedNumber] = {}
         self.shortcodes: dict[str, ShortCode] = {}
@@ -30,6 +33,9 @@ class SandboxState:
         self.faults = FaultBook()
         self.requests = RequestLog()
         self.stats = Stats()
+        # Plivo's account rate limit, off unless asked for; reset returns to the start's.
+        self.start_rate_limit = RateLimit.parse(rate_limit) if rate_limit else None
+        self.rate_limit: RateLimit | None = None
         # When set, every committed mutation rewrites this file (see commit()).
         self.state_file = state_file
         self.reset(demo=demo)
@@ -46,6 +52,7 @@ class SandboxState:
         self.faults.clear()
         self.requests.clear()
         self.stats.clear()
+        self.set_rate_limit(self.start_rate_limit.to_json() if self.start_rate_limit else None)
 
     def seed(self, count: int) -> list[Powerpack]:
         """Bulk-create empty Powerpacks named seed-00001, seed-00002, ... (never reused)."""
@@ -64,6 +71,10 @@ class SandboxState:
         if isinstance(status, bool) or status not in DELETE_STATUSES:
             raise bad_request("delete_status must be 200 or 204")
         self.delete_status = 200 if status == 200 else 204
+
+    def set_rate_limit(self, text: object) -> None:
+        """ "N/Ts" turns Plivo's rate limit on (with an empty window); None turns it off."""
+        self.rate_limit = None if text is None else RateLimit.parse(text)
 
     def commit(self) -> None:
         """Persist after a mutation, if a state file is configured."""

@@ -1,5 +1,6 @@
 """What the control surface reports about API traffic: the request log and concurrency."""
 
+import time
 from collections import deque
 from typing import Any
 
@@ -10,14 +11,22 @@ class RequestLog:
     """The last REQUEST_LOG_SIZE API requests, oldest first.
 
     An entry is appended when the request arrives (status None) and its status is filled in
-    when it is answered, so a test can also see requests that are still in flight.
+    when it is answered, so a test can also see requests that are still in flight. `arrived`
+    is when (Unix time, seconds): what Plivo's rate limit counts.
     """
 
     def __init__(self) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
 
     def open(self, method: str, path: str, query: dict[str, str], body: Any) -> dict[str, Any]:
-        entry = {"method": method, "path": path, "query": query, "body": body, "status": None}
+        entry = {
+            "method": method,
+            "path": path,
+            "query": query,
+            "body": body,
+            "status": None,
+            "arrived": time.time(),
+        }
         self._entries.append(entry)
         return entry
 

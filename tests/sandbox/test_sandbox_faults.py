@@ -155,9 +155,15 @@ def test_control_surface_is_not_faulted_or_logged(control: httpx.Client) -> None
 def test_request_log_records_method_path_query_body_status(
     api: httpx.Client, control: httpx.Client
 ) -> None:
+    before = time.time()
     api.get("Powerpack/", params={"limit": 5, "whatever": "x"})
     api.post("Powerpack/", json={"name": "logged"})
-    assert logged(control) == [
+    entries = logged(control)
+    arrived = [entry.pop("arrived") for entry in entries]
+    # Arrival times (Unix seconds) in order: what a rate limit counts.
+    assert isinstance(arrived[0], float)
+    assert before <= arrived[0] <= arrived[1] <= time.time()
+    assert entries == [
         {
             "method": "GET",
             "path": PACKS,
