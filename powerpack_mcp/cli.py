@@ -183,9 +183,9 @@ def _command(name: str, settings: Settings) -> int:
 def _serve_http(settings: Settings) -> int:
     # Imported here: the HTTP stack is loaded only when it is used.
     from .server import build_server
-    from .web import StaticTokenVerifier, check_exposure, load_tokens, serve
+    from .web import StaticTokenVerifier, check_exposure, load_grants, serve
 
-    tokens = load_tokens(settings)
+    tokens = load_grants(settings)
     check_exposure(settings, tokens)
     verifier = StaticTokenVerifier(tokens) if tokens else None
     server = build_server(settings, token_verifier=verifier)

@@ -17,11 +17,13 @@ from mcp.server.mcpserver.tools import Tool
 from pydantic import AnyHttpUrl, SecretStr
 
 from . import __version__
+from .access import Rights
 from .audit import AuditLog
 from .guard import AnswerBook, Guard, TokenSigner
 from .guard.views import ViewConfirmations
 from .middleware import (
     concise_argument_errors,
+    enforce_scopes,
     prompt_arguments,
     refuse_hidden,
     resource_not_found_code,
@@ -143,6 +145,8 @@ def build_server(
         prompt_arguments({t.name: t.required_arguments() for t in templates}),
         resource_not_found_code(),
     ]
+    rights = Rights({spec.name: spec.read_only for spec in ALL_TOOLS})
+    middleware.insert(0, enforce_scopes(rights, tokens_required=token_verifier is not None))
     if hidden:
         middleware.insert(0, refuse_hidden(hidden))
     state_key = settings.state_key
