@@ -98,6 +98,8 @@ def parse_entry(entry: str) -> Grant:
         (name, token), scopes = parts, ""
     elif len(parts) == 3:
         name, token, scopes = parts
+        if not scopes:
+            raise ConfigError(f"HTTP token '{name}' has no scopes after its second ':'")
     else:
         raise ConfigError(
             "an HTTP token entry has more than two ':' (use name:TOKEN or name:TOKEN:scopes)"
