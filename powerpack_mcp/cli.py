@@ -182,13 +182,15 @@ def _command(name: str, settings: Settings) -> int:
 
 def _serve_http(settings: Settings) -> int:
     # Imported here: the HTTP stack is loaded only when it is used.
+    from .metrics import Metrics
     from .server import build_server
     from .web import StaticTokenVerifier, check_exposure, load_grants, serve
 
     tokens = load_grants(settings)
     check_exposure(settings, tokens)
     verifier = StaticTokenVerifier(tokens) if tokens else None
-    server = build_server(settings, token_verifier=verifier)
+    metrics = Metrics()
+    server = build_server(settings, token_verifier=verifier, metrics=metrics)
     _announce(settings)
     logger.info(
         "serving MCP at http://%s:%s/mcp (%s, %d token(s))",
@@ -197,7 +199,7 @@ def _serve_http(settings: Settings) -> int:
         "stateless" if settings.stateless else "stateful",
         len(tokens),
     )
-    serve(server, settings)
+    serve(server, settings, metrics)
     return 0
 
 

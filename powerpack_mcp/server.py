@@ -30,6 +30,7 @@ from .middleware import (
     time_limit,
 )
 from .plivo import Credentials, open_client
+from .plivo.observe import SILENT
 from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
 from .resources import register_resources
@@ -39,6 +40,8 @@ from .views import add_views
 
 if TYPE_CHECKING:
     import httpx
+
+    from .metrics import Metrics
 
 logger = logging.getLogger("powerpack_mcp")
 
@@ -112,15 +115,21 @@ def build_server(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     token_verifier: TokenVerifier | None = None,
+    metrics: Metrics | None = None,
 ) -> MCPServer[AppContext]:
     """Everything is checked here, so a bad configuration fails before serving anything.
 
-    `token_verifier` turns on bearer authentication (HTTP only)."""
+    `token_verifier` turns on bearer authentication (HTTP only); `metrics` is fed by the
+    tool calls, the Plivo client and the guard's decisions."""
     settings.check_credentials()
     served, hidden = select_tools(settings)
     credentials, api_url, transport = _upstream(settings, transport)
     token = credentials.auth_token.get_secret_value()
-    audit = AuditLog(settings.audit_log, secrets=secret_forms(credentials.auth_id, token))
+    audit = AuditLog(
+        settings.audit_log,
+        secrets=secret_forms(credentials.auth_id, token),
+        on_decision=metrics.guard_decision if metrics is not None else None,
+    )
     guard = _guard(settings, credentials.auth_id, audit)
 
     live: list[AppContext] = []  # the lifespan's context, for resources that get no ctx
@@ -128,7 +137,11 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         async with open_client(
-            credentials, api_url=api_url, request_timeout=settings.timeout, transport=transport
+            credentials,
+            api_url=api_url,
+            request_timeout=settings.timeout,
+            transport=transport,
+            observer=metrics if metrics is not None else SILENT,
         ) as plivo:
             context = AppContext(plivo=plivo, settings=settings, guard=guard, audit=audit)
             logger.debug("Plivo client opened for %s", api_url)
@@ -149,6 +162,8 @@ def build_server(
     middleware.insert(0, enforce_scopes(rights, tokens_required=token_verifier is not None))
     if hidden:
         middleware.insert(0, refuse_hidden(hidden))
+    if metrics is not None:
+        middleware.insert(0, metrics.middleware())  # outermost: it sees every answer
     state_key = settings.state_key
     instructions = INSTRUCTIONS + (SANDBOX_NOTE if settings.sandbox else "")
     instructions += READ_ONLY_NOTE if settings.read_only else ""

@@ -8,18 +8,20 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from . import __version__
 from .access import Grant, StaticTokenVerifier, load_grants
 from .hosts import AllowList, HostOriginCheck
+from .metrics import CONTENT_TYPE, Metrics
 from .settings import ConfigError, Settings
 
 logger = logging.getLogger("powerpack_mcp.http")
@@ -57,13 +59,17 @@ def transport_security() -> TransportSecuritySettings:
     return TransportSecuritySettings(enable_dns_rebinding_protection=False)
 
 
-def http_app(server: MCPServer[Any], settings: Settings) -> Starlette:
+def http_app(
+    server: MCPServer[Any], settings: Settings, metrics: Metrics | None = None
+) -> Starlette:
     async def healthz(_: Request) -> JSONResponse:
         # For load balancers: no auth, and nothing but liveness and the version.
         return JSONResponse({"status": "ok", "version": __version__})
 
     allow = AllowList(settings.allowed_hosts, settings.allowed_origins)  # ConfigError if bad
     server.custom_route("/healthz", methods=["GET"])(healthz)
+    if metrics is not None:
+        server.custom_route("/metrics", methods=["GET"])(metrics_endpoint(metrics))
     app = server.streamable_http_app(
         stateless_http=settings.stateless,
         # Plain JSON answers suit load balancers; a stateful server keeps SSE streams.
@@ -73,18 +79,49 @@ def http_app(server: MCPServer[Any], settings: Settings) -> Starlette:
         host=settings.host,
     )
     app.add_middleware(HostOriginCheck, allow=allow)  # outermost: before authentication
+    if metrics is not None:
+        metrics.count_sessions(lambda: open_sessions(server))
     return app
+
+
+def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
+    """/metrics for a bearer token with the `metrics` scope: 401 without a valid token (and
+    always when the server runs without tokens), 403 for a token without the scope."""
+
+    async def endpoint(request: Request) -> Response:
+        user = request.scope.get("user")
+        if not isinstance(user, AuthenticatedUser):
+            return PlainTextResponse(
+                "/metrics needs a bearer token with the metrics scope "
+                "(POWERPACK_MCP_HTTP_TOKENS=name:TOKEN:metrics)",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer scope="metrics"'},
+            )
+        if "metrics" not in user.scopes:
+            return PlainTextResponse("this token lacks the metrics scope", status_code=403)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    return endpoint
+
+
+def open_sessions(server: MCPServer[Any]) -> int:
+    """Stateful MCP sessions open now, from the SDK's session manager (0 when stateless).
+
+    The SDK keeps them in a private dict; without it the gauge reads 0 rather than failing
+    a scrape."""
+    sessions = getattr(server.session_manager, "_server_instances", None)
+    return len(sessions) if isinstance(sessions, dict) else 0
 
 
 KEEP_ALIVE_SECONDS = 75
 
 
-def serve(server: MCPServer[Any], settings: Settings) -> None:
+def serve(server: MCPServer[Any], settings: Settings, metrics: Metrics | None = None) -> None:
     """Run under uvicorn; SIGTERM stops accepting and lets in-flight calls finish."""
     import uvicorn
 
     config = uvicorn.Config(
-        http_app(server, settings),
+        http_app(server, settings, metrics),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),

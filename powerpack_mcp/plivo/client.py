@@ -28,6 +28,7 @@ from .models import (
     Shortcode,
     ShortcodePage,
 )
+from .observe import SILENT, Observer
 from .redact import secret_forms
 
 M = TypeVar("M", bound=BaseModel)
@@ -288,6 +289,7 @@ async def open_client(
     request_timeout: float,
     max_in_flight: int = 8,
     transport: httpx.AsyncBaseTransport | None = None,
+    observer: Observer = SILENT,
 ) -> AsyncIterator[PlivoClient]:
     """One pooled HTTP client for the server's lifetime, so connections are reused."""
     base = f"{api_url.rstrip('/')}/v1/Account/{_segment(credentials.auth_id)}/"
@@ -309,7 +311,11 @@ async def open_client(
 
     secrets = secret_forms(credentials.auth_id, credentials.auth_token.get_secret_value())
     upstream = Transport(
-        connect, timeout=request_timeout, max_in_flight=max_in_flight, secrets=secrets
+        connect,
+        timeout=request_timeout,
+        max_in_flight=max_in_flight,
+        secrets=secrets,
+        observer=observer,
     )
     try:
         yield PlivoClient(upstream)

@@ -37,6 +37,7 @@ from .errors import (
     RateLimited,
     UpstreamUnavailable,
 )
+from .observe import SILENT, Observer
 from .redact import redact_bytes
 
 logger = logging.getLogger("powerpack_mcp.plivo")
@@ -142,8 +143,10 @@ class Transport:
         timeout: float,
         max_in_flight: int,
         secrets: Sequence[str] = (),
+        observer: Observer = SILENT,
     ) -> None:
         self._connect = connect
+        self._observer = observer
         self._secrets = tuple(secrets)
         self._http: httpx.AsyncClient | None = None  # made on first use, then pooled
         self._timeout = timeout
@@ -194,9 +197,7 @@ class Transport:
             self._http = self._connect()
         async with self._in_flight:
             try:
-                # anyio's deadline holds for every transport, including in-process ASGI.
-                with anyio.fail_after(self._timeout):
-                    response = await self._http.request(method, path, params=params, json=body)
+                response = await self._observed(method, path, params=params, body=body)
             except TimeoutError:
                 raise Transient(
                     f"no answer within {self._timeout:g} s", may_have_applied=may_have_applied
@@ -217,6 +218,30 @@ class Transport:
         content = redact_bytes(response.content, self._secrets)
         raise_for_status(response, content, method=method, what=what)
         return decode(response, content, method=method)
+
+    async def _observed(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str | int] | None,
+        body: Mapping[str, Any] | None,
+    ) -> httpx.Response:
+        """One attempt, reported to the observer: in flight while it runs, then its status
+        (None when no answer came) and how long it took."""
+        assert self._http is not None
+        started = time.perf_counter()
+        status: int | None = None
+        self._observer.in_flight(1)
+        try:
+            # anyio's deadline holds for every transport, including in-process ASGI.
+            with anyio.fail_after(self._timeout):
+                response = await self._http.request(method, path, params=params, json=body)
+            status = response.status_code
+            return response
+        finally:
+            self._observer.in_flight(-1)
+            self._observer.request(method, status, time.perf_counter() - started)
 
 
 __all__ = ["NotSent", "Transient", "Transport", "retry_after_seconds"]
