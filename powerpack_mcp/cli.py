@@ -98,6 +98,11 @@ def parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level for stderr (POWERPACK_MCP_LOG_LEVEL; default INFO)",
     )
+    p.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="stderr log lines as text or one JSON object each (POWERPACK_MCP_LOG_FORMAT)",
+    )
     return p
 
 
@@ -108,6 +113,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
         "tools": args.tools,
         "confirm": args.confirm,
         "log_level": args.log_level,
+        "log_format": args.log_format,
         "transport": args.transport,
         "host": args.host,
         "port": args.port,

@@ -425,3 +425,48 @@ def test_a_malformed_allowed_host_is_refused_at_start() -> None:
     )
     assert done.returncode != 0
     assert "allowed host 'https://x/y' is not valid" in done.stderr
+
+
+# Logs for collectors ------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_json_logs_are_one_object_per_line() -> None:
+    with http_server("--sandbox", "--stateless", "--log-format", "json", **TOKENS) as server:
+        async with http_client(server.url, TOKEN) as client:
+            ok(await client.call_tool("list_powerpacks", {}))
+        logged = server.stderr()
+    lines = [json.loads(line) for line in logged.splitlines() if line.strip()]
+    assert lines
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    messages = [line["message"] for line in lines]
+    assert any(m.startswith("serving MCP at http://127.0.0.1:") for m in messages)
+    assert TOKEN not in logged
+
+
+def test_json_logs_redact_secrets_even_where_json_escapes_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+
+    from powerpack_mcp.logs import configure_logging
+    from powerpack_mcp.settings import Settings
+
+    secret = 'a "quoted" \\ secret-0123456789'
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging(Settings(confirm_secret=secret, log_format="json"))
+        logging.getLogger("powerpack_mcp.test").warning(
+            "leaked %s", secret, extra={"detail": {"nested": [secret]}}
+        )
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    line = capsys.readouterr().err.strip()
+    entry = json.loads(line)
+    assert entry["message"] == "leaked ***"
+    assert entry["detail"] == {"nested": ["***"]}
+    assert (entry["level"], entry["logger"]) == ("WARNING", "powerpack_mcp.test")
+    assert secret not in line
+    assert json.dumps(secret)[1:-1] not in line
