@@ -27,7 +27,11 @@ from powerpack_mcp import __version__
 from powerpack_mcp.sandbox import serve
 
 TOKEN = "alice-token-0123456789abcdef"
-TOKENS = {"POWERPACK_MCP_HTTP_TOKENS": f"alice:{TOKEN},bob:bob-token-0123456789abcdef"}
+# Both may unrent (a token without scopes may not): these tests are about the transport.
+UNRENT = "read+write+unrent"
+TOKENS = {
+    "POWERPACK_MCP_HTTP_TOKENS": f"alice:{TOKEN}:{UNRENT},bob:bob-token-0123456789abcdef:{UNRENT}"
+}
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 SHARED = {
     **TOKENS,

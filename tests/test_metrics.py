@@ -76,20 +76,22 @@ async def test_a_known_sequence_of_calls_is_counted_exactly(
             ok(await alice.call_tool("create_powerpack", {"name": "metered"}))
             unrent = {"powerpack": "marketing", "unrent_numbers": True}
             asked = ok(await alice.call_tool("delete_powerpack", unrent))
+            token = {"confirmation_token": asked["confirmation_token"]}
+            done = ok(await alice.call_tool("delete_powerpack", {**unrent, **token}))
             error(await alice.call_tool("no_such_tool", {}))
             # A 2025 client holds a session (2026-07-28 clients need none).
             async with http_client(server.url, BOT, legacy=True) as bot:
                 error(await bot.call_tool("create_powerpack", {"name": "by-bot"}))
                 during = samples(scrape(server.url).text)
         after = settled(server.url)
-    assert asked["status"] == "confirmation_required"
+    assert (asked["status"], done["status"]) == ("confirmation_required", "deleted")
 
     assert series(after, "powerpack_mcp_tool_calls_total", "tool", "outcome") == {
         ("list_powerpacks", "ok"): 1,
         ("get_powerpack", "error"): 1,
         ("create_powerpack", "ok"): 1,
         ("create_powerpack", "error"): 1,  # the bot's, refused by scope
-        ("delete_powerpack", "ok"): 1,  # a preview: nothing unrented yet
+        ("delete_powerpack", "ok"): 2,  # the preview, then the confirmed unrent
         ("other", "error"): 1,  # a name the client made up is not a label
     }
     timed = series(after, "powerpack_mcp_tool_call_duration_seconds_count", "tool")
@@ -97,7 +99,7 @@ async def test_a_known_sequence_of_calls_is_counted_exactly(
         ("list_powerpacks",): 1,
         ("get_powerpack",): 1,
         ("create_powerpack",): 2,
-        ("delete_powerpack",): 1,
+        ("delete_powerpack",): 2,
         ("other",): 1,
     }
     sent = Counter((r["method"], str(r["status"])) for r in await emulator.requests())
@@ -108,6 +110,7 @@ async def test_a_known_sequence_of_calls_is_counted_exactly(
     assert after[("powerpack_mcp_plivo_rate_limited_total", frozenset())] == 1
     assert series(after, "powerpack_mcp_guard_decisions_total", "method", "outcome") == {
         ("token", "confirmation_required"): 1,
+        ("token", "approved"): 1,
         ("scope", "refused"): 1,
     }
     assert after[("powerpack_mcp_plivo_requests_in_flight", frozenset())] == 0
