@@ -9,14 +9,20 @@ from what a client sends, so a client cannot grow the number of series.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 
 from .tools import ALL_TOOLS
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
 OTHER: Final = "other"
@@ -153,10 +159,39 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
+    """/metrics for a bearer token with the `metrics` scope: 401 without a valid token (and
+    always when the server runs without tokens), 403 for a token without the scope."""
+
+    async def endpoint(request: Request) -> Response:
+        user = request.scope.get("user")
+        if not isinstance(user, AuthenticatedUser):
+            return PlainTextResponse(
+                "/metrics needs a bearer token with the metrics scope "
+                "(POWERPACK_MCP_HTTP_TOKENS=name:TOKEN:metrics)",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer scope="metrics"'},
+            )
+        if "metrics" not in user.scopes:
+            return PlainTextResponse("this token lacks the metrics scope", status_code=403)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    return endpoint
+
+
+def open_sessions(server: MCPServer[Any]) -> int:
+    """Stateful MCP sessions open now, from the SDK's session manager (0 when stateless).
+
+    The SDK keeps them in a private dict; without it the gauge reads 0 rather than failing
+    a scrape."""
+    sessions = getattr(server.session_manager, "_server_instances", None)
+    return len(sessions) if isinstance(sessions, dict) else 0
+
+
 def _is_error(result: HandlerResult) -> bool:
     if isinstance(result, Mapping):
         return bool(result.get("isError") or result.get("is_error"))
     return bool(getattr(result, "is_error", False))
 
 
-__all__ = ["CONTENT_TYPE", "Metrics"]
+__all__ = ["CONTENT_TYPE", "Metrics", "metrics_endpoint", "open_sessions"]

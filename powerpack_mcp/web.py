@@ -8,20 +8,19 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse
 
 from . import __version__
 from .access import Grant, StaticTokenVerifier, load_grants
 from .hosts import AllowList, HostOriginCheck
-from .metrics import CONTENT_TYPE, Metrics
+from .metrics import Metrics, metrics_endpoint, open_sessions
 from .settings import ConfigError, Settings
 
 logger = logging.getLogger("powerpack_mcp.http")
@@ -82,35 +81,6 @@ def http_app(
     if metrics is not None:
         metrics.count_sessions(lambda: open_sessions(server))
     return app
-
-
-def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
-    """/metrics for a bearer token with the `metrics` scope: 401 without a valid token (and
-    always when the server runs without tokens), 403 for a token without the scope."""
-
-    async def endpoint(request: Request) -> Response:
-        user = request.scope.get("user")
-        if not isinstance(user, AuthenticatedUser):
-            return PlainTextResponse(
-                "/metrics needs a bearer token with the metrics scope "
-                "(POWERPACK_MCP_HTTP_TOKENS=name:TOKEN:metrics)",
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer scope="metrics"'},
-            )
-        if "metrics" not in user.scopes:
-            return PlainTextResponse("this token lacks the metrics scope", status_code=403)
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
-
-    return endpoint
-
-
-def open_sessions(server: MCPServer[Any]) -> int:
-    """Stateful MCP sessions open now, from the SDK's session manager (0 when stateless).
-
-    The SDK keeps them in a private dict; without it the gauge reads 0 rather than failing
-    a scrape."""
-    sessions = getattr(server.session_manager, "_server_instances", None)
-    return len(sessions) if isinstance(sessions, dict) else 0
 
 
 KEEP_ALIVE_SECONDS = 75
