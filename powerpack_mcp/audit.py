@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -90,9 +90,20 @@ class AuditLog:
 
     `secrets` are masked in every line, whatever text they arrive in."""
 
-    def __init__(self, path: Path | None, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        secrets: Iterable[str] = (),
+        on_decision: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.path = path
         self._secrets = tuple(secrets)
+        # Told (method, outcome) of every decision on a guarded action, for metrics.
+        self._on_decision = on_decision
+
+    def _decided(self, confirmation: Mapping[str, Any] | None, outcome: str) -> None:
+        if self._on_decision is not None and confirmation is not None:
+            self._on_decision(str(confirmation.get("mode", "unknown")), outcome)
 
     @asynccontextmanager
     async def change(
@@ -114,6 +125,7 @@ class AuditLog:
             confirmation=None if confirmation is None else dict(confirmation),
         )
         await self._intent(change)
+        self._decided(confirmation, "approved")  # only guarded changes carry a confirmation
         cancelled = False
         try:
             yield change
@@ -148,6 +160,7 @@ class AuditLog:
             "confirmation": dict(confirmation),
             "outcome": outcome,
         }
+        self._decided(confirmation, outcome)
         with anyio.CancelScope(shield=True):
             await self._append(line, must=False)
 

@@ -98,6 +98,11 @@ def parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level for stderr (POWERPACK_MCP_LOG_LEVEL; default INFO)",
     )
+    p.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="stderr log lines as text or one JSON object each (POWERPACK_MCP_LOG_FORMAT)",
+    )
     return p
 
 
@@ -108,6 +113,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
         "tools": args.tools,
         "confirm": args.confirm,
         "log_level": args.log_level,
+        "log_format": args.log_format,
         "transport": args.transport,
         "host": args.host,
         "port": args.port,
@@ -182,13 +188,15 @@ def _command(name: str, settings: Settings) -> int:
 
 def _serve_http(settings: Settings) -> int:
     # Imported here: the HTTP stack is loaded only when it is used.
+    from .metrics import Metrics
     from .server import build_server
-    from .web import StaticTokenVerifier, check_exposure, load_tokens, serve
+    from .web import StaticTokenVerifier, check_exposure, load_grants, serve
 
-    tokens = load_tokens(settings)
+    tokens = load_grants(settings)
     check_exposure(settings, tokens)
     verifier = StaticTokenVerifier(tokens) if tokens else None
-    server = build_server(settings, token_verifier=verifier)
+    metrics = Metrics()
+    server = build_server(settings, token_verifier=verifier, metrics=metrics)
     _announce(settings)
     logger.info(
         "serving MCP at http://%s:%s/mcp (%s, %d token(s))",
@@ -197,7 +205,7 @@ def _serve_http(settings: Settings) -> int:
         "stateless" if settings.stateless else "stateful",
         len(tokens),
     )
-    serve(server, settings)
+    serve(server, settings, metrics)
     return 0
 
 

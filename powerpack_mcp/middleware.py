@@ -1,6 +1,7 @@
-"""Server middleware: hidden tools refused with a reason, a time limit per tool call,
-argument errors told in a few plain lines instead of pydantic's report, and the JSON-RPC
-error codes each protocol version specifies for prompts and resources."""
+"""Server middleware: hidden tools refused with a reason, each caller's scopes (what it is
+shown and what it may call), a time limit per tool call, argument errors told in a few plain
+lines instead of pydantic's report, and the JSON-RPC error codes each protocol version
+specifies for prompts and resources."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 import anyio
 from mcp import MCPError
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.types import INVALID_PARAMS, CallToolResult, TextContent
+from mcp.types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextContent
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+
+from .access import Rights, granted, refusal
 
 ServerMiddleware = Any  # the SDK's protocol is generic over the lifespan type
 
@@ -39,6 +42,66 @@ def refuse_hidden(hidden: dict[str, str]) -> ServerMiddleware:
         return await call_next(ctx)
 
     return middleware
+
+
+#: Only what a refusal's audit line needs: which Powerpack, which number, whether to unrent.
+_AUDITED_ARGUMENTS = ("powerpack", "number", "unrent", "unrent_numbers", "confirmation_id")
+
+
+def enforce_scopes(rights: Rights, *, tokens_required: bool) -> ServerMiddleware:
+    """`tools/list` shows each caller only the tools it may call; a call outside its scopes
+    is refused with the reason (and recorded) before anything reads or sends."""
+
+    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        scopes = granted(tokens_required)
+        if ctx.method == "tools/list":
+            return _visible(await call_next(ctx), rights, scopes)
+        params = ctx.params or {}
+        if ctx.method == "tools/call" and isinstance(params.get("name"), str):
+            name, arguments = params["name"], params.get("arguments")
+            arguments = arguments if isinstance(arguments, Mapping) else {}
+            lacking = rights.to_call(name, arguments) - scopes
+            if lacking:
+                await _record_refusal(ctx, name, arguments, lacking)
+                return _error(refusal(name, lacking))
+        uri = params.get("uri") if ctx.method == "resources/read" else None
+        # ui:// views are static HTML; powerpack:// resources are the account's data.
+        if isinstance(uri, str) and uri.startswith("powerpack://") and "read" not in scopes:
+            raise MCPError(INVALID_REQUEST, "Reading resources needs the read scope.")
+        return await call_next(ctx)
+
+    return middleware
+
+
+def _visible(result: HandlerResult, rights: Rights, scopes: frozenset[str]) -> HandlerResult:
+    def shown(name: Any) -> bool:
+        return isinstance(name, str) and rights.to_list(name) <= scopes
+
+    if isinstance(result, dict) and isinstance(result.get("tools"), list):
+        return {**result, "tools": [t for t in result["tools"] if shown(t.get("name"))]}
+    tools = getattr(result, "tools", None)
+    if isinstance(tools, list) and hasattr(result, "model_copy"):
+        return result.model_copy(update={"tools": [t for t in tools if shown(t.name)]})  # type: ignore[union-attr]
+    return result
+
+
+async def _record_refusal(
+    ctx: ServerRequestContext[Any, Any],
+    tool: str,
+    arguments: Mapping[str, Any],
+    lacking: frozenset[str],
+) -> None:
+    audit = getattr(ctx.lifespan_context, "audit", None)
+    if audit is None:
+        return
+    target = arguments.get("powerpack")
+    await audit.decision(
+        tool,
+        target=target if isinstance(target, str) else "unknown",
+        arguments={k: arguments[k] for k in _AUDITED_ARGUMENTS if k in arguments},
+        confirmation={"mode": "scope", "result": f"needs {'+'.join(sorted(lacking))}"},
+        outcome="refused",
+    )
 
 
 def time_limit(seconds: float) -> ServerMiddleware:

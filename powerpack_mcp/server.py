@@ -17,17 +17,20 @@ from mcp.server.mcpserver.tools import Tool
 from pydantic import AnyHttpUrl, SecretStr
 
 from . import __version__
+from .access import Rights
 from .audit import AuditLog
 from .guard import AnswerBook, Guard, TokenSigner
 from .guard.views import ViewConfirmations
 from .middleware import (
     concise_argument_errors,
+    enforce_scopes,
     prompt_arguments,
     refuse_hidden,
     resource_not_found_code,
     time_limit,
 )
 from .plivo import Credentials, open_client
+from .plivo.observe import SILENT
 from .plivo.ratelimit import LocalBudget, RedisBudget, RequestBudget
 from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
@@ -39,6 +42,8 @@ from .views import add_views
 if TYPE_CHECKING:
     import httpx
     from redis.asyncio import Redis
+
+    from .metrics import Metrics
 
 logger = logging.getLogger("powerpack_mcp")
 
@@ -112,15 +117,21 @@ def build_server(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     token_verifier: TokenVerifier | None = None,
+    metrics: Metrics | None = None,
 ) -> MCPServer[AppContext]:
     """Everything is checked here, so a bad configuration fails before serving anything.
 
-    `token_verifier` turns on bearer authentication (HTTP only)."""
+    `token_verifier` turns on bearer authentication (HTTP only); `metrics` is fed by the
+    tool calls, the Plivo client and the guard's decisions."""
     settings.check_credentials()
     served, hidden = select_tools(settings)
     credentials, api_url, transport = _upstream(settings, transport)
     token = credentials.auth_token.get_secret_value()
-    audit = AuditLog(settings.audit_log, secrets=secret_forms(credentials.auth_id, token))
+    audit = AuditLog(
+        settings.audit_log,
+        secrets=secret_forms(credentials.auth_id, token),
+        on_decision=metrics.guard_decision if metrics is not None else None,
+    )
     guard = _guard(settings, credentials.auth_id, audit)
 
     live: list[AppContext] = []  # the lifespan's context, for resources that get no ctx
@@ -133,6 +144,7 @@ def build_server(
             request_timeout=settings.timeout,
             transport=transport,
             budget=plivo_budget(settings, credentials.auth_id),
+            observer=metrics if metrics is not None else SILENT,
         ) as plivo:
             context = AppContext(plivo=plivo, settings=settings, guard=guard, audit=audit)
             logger.debug("Plivo client opened for %s", api_url)
@@ -149,8 +161,12 @@ def build_server(
         prompt_arguments({t.name: t.required_arguments() for t in templates}),
         resource_not_found_code(),
     ]
+    rights = Rights({spec.name: spec.read_only for spec in ALL_TOOLS})
+    middleware.insert(0, enforce_scopes(rights, tokens_required=token_verifier is not None))
     if hidden:
         middleware.insert(0, refuse_hidden(hidden))
+    if metrics is not None:
+        middleware.insert(0, metrics.middleware())  # outermost: it sees every answer
     state_key = settings.state_key
     instructions = INSTRUCTIONS + (SANDBOX_NOTE if settings.sandbox else "")
     instructions += READ_ONLY_NOTE if settings.read_only else ""

@@ -5,16 +5,12 @@ Loaded only for `--transport http`, so a stdio session never imports the HTTP st
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import logging
 import math
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
@@ -22,60 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from . import __version__
+from .access import Grant, StaticTokenVerifier, load_grants
+from .hosts import AllowList, HostOriginCheck
+from .metrics import Metrics, metrics_endpoint, open_sessions
 from .settings import ConfigError, Settings
 
 logger = logging.getLogger("powerpack_mcp.http")
-
-LOOPBACK_HOSTS = ("127.0.0.1:*", "localhost:*", "[::1]:*")
-LOOPBACK_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*")
-
-
-class StaticTokenVerifier:
-    """Bearer tokens the operator issued, each with a name for the audit log."""
-
-    def __init__(self, tokens: Mapping[str, str]) -> None:
-        # name -> token digest; compare digests in constant time, and every one of them.
-        self._digests = {name: _digest(token) for name, token in tokens.items()}
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        presented = _digest(token)
-        match = None
-        for name, digest in self._digests.items():
-            if hmac.compare_digest(presented, digest):
-                match = name
-        if match is None:
-            return None
-        return AccessToken(token=token, client_id=match, scopes=[])
-
-
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-def load_tokens(settings: Settings) -> dict[str, str]:
-    """`name:token` or bare `token` entries, comma-separated or one per line in the file."""
-    entries: list[str] = []
-    if settings.http_tokens is not None:
-        entries += settings.http_tokens.get_secret_value().split(",")
-    if settings.http_tokens_file is not None:
-        try:
-            text = Path(settings.http_tokens_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read POWERPACK_MCP_HTTP_TOKENS_FILE: {exc.strerror}"
-            ) from None
-        entries += [line for line in text.splitlines() if not line.lstrip().startswith("#")]
-    tokens: dict[str, str] = {}
-    for entry in (e.strip() for e in entries):
-        if not entry:
-            continue
-        name, sep, token = entry.partition(":")
-        if not sep:
-            name, token = f"token-{hashlib.sha256(entry.encode()).hexdigest()[:8]}", entry
-        if len(token) < 16:
-            raise ConfigError(f"HTTP token '{name}' is too short: use at least 16 characters")
-        tokens[name.strip()] = token.strip()
-    return tokens
 
 
 def is_loopback(host: str) -> bool:
@@ -87,7 +35,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_exposure(settings: Settings, tokens: Mapping[str, str]) -> None:
+def check_exposure(settings: Settings, tokens: Sequence[Grant]) -> None:
     if tokens:
         return
     if not is_loopback(settings.host):
@@ -103,40 +51,47 @@ def check_exposure(settings: Settings, tokens: Mapping[str, str]) -> None:
     )
 
 
-def transport_security(settings: Settings) -> TransportSecuritySettings:
-    """Always on, whatever the bind address (the SDK switches it off for 0.0.0.0)."""
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[*LOOPBACK_HOSTS, *settings.allowed_hosts],
-        allowed_origins=[*LOOPBACK_ORIGINS, *settings.allowed_origins],
-    )
+def transport_security() -> TransportSecuritySettings:
+    """The SDK's Host/Origin check matches by prefix; `HostOriginCheck` (always on, whatever
+    the bind address) compares exactly, in front of everything, so the SDK's is off. Passing
+    it explicitly also stops the SDK from switching its own on for loopback."""
+    return TransportSecuritySettings(enable_dns_rebinding_protection=False)
 
 
-def http_app(server: MCPServer[Any], settings: Settings) -> Starlette:
+def http_app(
+    server: MCPServer[Any], settings: Settings, metrics: Metrics | None = None
+) -> Starlette:
     async def healthz(_: Request) -> JSONResponse:
         # For load balancers: no auth, and nothing but liveness and the version.
         return JSONResponse({"status": "ok", "version": __version__})
 
+    allow = AllowList(settings.allowed_hosts, settings.allowed_origins)  # ConfigError if bad
     server.custom_route("/healthz", methods=["GET"])(healthz)
-    return server.streamable_http_app(
+    if metrics is not None:
+        server.custom_route("/metrics", methods=["GET"])(metrics_endpoint(metrics))
+    app = server.streamable_http_app(
         stateless_http=settings.stateless,
         # Plain JSON answers suit load balancers; a stateful server keeps SSE streams.
         json_response=settings.stateless,
         max_request_body_size=settings.max_body_bytes,
-        transport_security=transport_security(settings),
+        transport_security=transport_security(),
         host=settings.host,
     )
+    app.add_middleware(HostOriginCheck, allow=allow)  # outermost: before authentication
+    if metrics is not None:
+        metrics.count_sessions(lambda: open_sessions(server))
+    return app
 
 
 KEEP_ALIVE_SECONDS = 75
 
 
-def serve(server: MCPServer[Any], settings: Settings) -> None:
+def serve(server: MCPServer[Any], settings: Settings, metrics: Metrics | None = None) -> None:
     """Run under uvicorn; SIGTERM stops accepting and lets in-flight calls finish."""
     import uvicorn
 
     config = uvicorn.Config(
-        http_app(server, settings),
+        http_app(server, settings, metrics),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
@@ -151,4 +106,4 @@ def serve(server: MCPServer[Any], settings: Settings) -> None:
     uvicorn.Server(config).run()
 
 
-__all__ = ["StaticTokenVerifier", "check_exposure", "http_app", "load_tokens", "serve"]
+__all__ = ["StaticTokenVerifier", "check_exposure", "http_app", "load_grants", "serve"]

@@ -130,7 +130,7 @@ def test_a_token_is_good_only_for_the_caller_it_was_issued_to(
     emulator_url: tuple[Emulator, str],
 ) -> None:
     emulator, url = emulator_url
-    tokens = f"alice:{ALICE},bob:{BOB}"
+    tokens = f"alice:{ALICE}:read+write+unrent,bob:{BOB}:read+write+unrent"
     with http_server(
         "--confirm", "token", POWERPACK_MCP_HTTP_TOKENS=tokens, **upstream(url)
     ) as server:
@@ -196,7 +196,8 @@ def test_a_card_is_good_only_for_the_caller_it_was_shown_to(
 ) -> None:
     emulator, url = emulator_url
     with http_server(
-        POWERPACK_MCP_HTTP_TOKENS=f"alice:{ALICE},bob:{BOB}", **upstream(url)
+        POWERPACK_MCP_HTTP_TOKENS=f"alice:{ALICE}:read+write+unrent,bob:{BOB}:read+write+unrent",
+        **upstream(url),
     ) as server:
 
         async def scenario() -> tuple[str, dict[str, Any]]:

@@ -27,7 +27,11 @@ from powerpack_mcp import __version__
 from powerpack_mcp.sandbox import serve
 
 TOKEN = "alice-token-0123456789abcdef"
-TOKENS = {"POWERPACK_MCP_HTTP_TOKENS": f"alice:{TOKEN},bob:bob-token-0123456789abcdef"}
+# Both may unrent (a token without scopes may not): these tests are about the transport.
+UNRENT = "read+write+unrent"
+TOKENS = {
+    "POWERPACK_MCP_HTTP_TOKENS": f"alice:{TOKEN}:{UNRENT},bob:bob-token-0123456789abcdef:{UNRENT}"
+}
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 SHARED = {
     **TOKENS,
@@ -344,3 +348,134 @@ async def test_fifty_clients_at_once(tmp_path: Path) -> None:
     assert {line["outcome"] for line in lines if line["event"] == "outcome"} == {"ok"}
     intents = {line["id"] for line in lines if line["event"] == "intent"}
     assert intents == {line["id"] for line in lines if line["event"] == "outcome"}
+
+
+# Host and Origin, compared exactly (scheme, host, port) --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gate() -> Any:
+    with http_server(
+        "--sandbox",
+        "--stateless",
+        "--allowed-hosts",
+        "mcp.example.com,api.example.com:8443,any.example.com:*",
+        "--allowed-origins",
+        "https://ops.example.com,http://dev.example.com:8080",
+        **TOKENS,
+    ) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("127.0.0.1:evil.example", 421),  # the prefix match let this one in
+        ("localhost", 200),  # ... and turned this one away
+        ("LOCALHOST:8000", 200),
+        ("localhost:80", 200),
+        ("127.0.0.1", 200),
+        ("[::1]", 200),
+        ("[0:0::1]:9", 200),
+        ("127.0.0.1:", 421),
+        ("127.0.0.1:99999", 421),
+        ("127.0.0.1:80:80", 421),
+        ("localhost.evil.example", 421),
+        ("127.0.0.1.evil.example:80", 421),
+        ("localhost@evil.example", 421),
+        ("mcp.example.com", 200),
+        ("MCP.Example.COM:443", 200),  # a TLS proxy's default port
+        ("mcp.example.com:8443", 421),
+        ("api.example.com:8443", 200),
+        ("api.example.com", 421),
+        ("any.example.com:1234", 200),
+        ("any.example.com", 200),
+        ("sub.mcp.example.com", 421),
+        ("mcp.example.com.evil.example", 421),
+    ],
+)
+def test_host_is_compared_exactly(gate: Any, host: str, status: int) -> None:
+    assert post(gate.url, {**bearer(TOKEN), "Host": host}).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"),
+    [
+        ("http://localhost", 200),
+        ("http://localhost:3000", 200),
+        ("HTTP://LocalHost:3000", 200),
+        ("http://[::1]:3000", 200),
+        ("http://127.0.0.1:evil.example", 403),
+        ("http://localhost.evil.example", 403),
+        ("http://localhost:3000/path", 403),  # browsers never send a path
+        ("null", 403),
+        ("https://ops.example.com", 200),
+        ("https://ops.example.com:443", 200),
+        ("https://OPS.example.com", 200),
+        ("http://ops.example.com", 403),  # another scheme
+        ("https://ops.example.com:8443", 403),  # another port
+        ("https://ops.example.com.evil.example", 403),
+        ("http://dev.example.com:8080", 200),
+        ("http://dev.example.com", 403),
+    ],
+)
+def test_origin_is_compared_exactly(gate: Any, origin: str, status: int) -> None:
+    assert post(gate.url, {**bearer(TOKEN), "Origin": origin}).status_code == status
+
+
+def test_a_malformed_allowed_host_is_refused_at_start() -> None:
+    done = subprocess.run(
+        [*COMMAND, "--sandbox", "--port", str(free_port()), "--allowed-hosts", "https://x/y"],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "allowed host 'https://x/y' is not valid" in done.stderr
+
+
+# Logs for collectors ------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_json_logs_are_one_object_per_line() -> None:
+    with http_server("--sandbox", "--stateless", "--log-format", "json", **TOKENS) as server:
+        async with http_client(server.url, TOKEN) as client:
+            ok(await client.call_tool("list_powerpacks", {}))
+        logged = server.stderr()
+    lines = [json.loads(line) for line in logged.splitlines() if line.strip()]
+    assert lines
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    messages = [line["message"] for line in lines]
+    assert any(m.startswith("serving MCP at http://127.0.0.1:") for m in messages)
+    assert TOKEN not in logged
+
+
+def test_json_logs_redact_secrets_even_where_json_escapes_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+
+    from powerpack_mcp.logs import configure_logging
+    from powerpack_mcp.settings import Settings
+
+    secret = 'a "quoted" \\ secret-0123456789'
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging(Settings(confirm_secret=secret, log_format="json"))
+        logging.getLogger("powerpack_mcp.test").warning(
+            "leaked %s", secret, extra={"detail": {"nested": [secret]}}
+        )
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    line = capsys.readouterr().err.strip()
+    entry = json.loads(line)
+    assert entry["message"] == "leaked ***"
+    assert entry["detail"] == {"nested": ["***"]}
+    assert (entry["level"], entry["logger"]) == ("WARNING", "powerpack_mcp.test")
+    assert secret not in line
+    assert json.dumps(secret)[1:-1] not in line
