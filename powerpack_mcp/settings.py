@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     # Plivo's request budget per account: "300/5s" by default (Plivo's account limit).
     plivo_rate_limit: str = "300/5s"
     log_format: Literal["text", "json"] = "text"
+    # Limits no caller can exhaust (HTTP; README "Limits"). A stateful session costs ~40 KB.
+    max_sessions: int = Field(default=1000, ge=1)
+    max_sessions_per_caller: int = Field(default=50, ge=1)
+    session_idle_timeout: float = Field(default=600, gt=0)
+    max_connections: int = Field(default=4096, ge=1)
+    header_timeout: float = Field(default=10, gt=0)
 
     @field_validator("tools", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
@@ -72,6 +78,14 @@ class Settings(BaseSettings):
     def _long_state_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters of secret randomness")
+        return value
+
+    @field_validator("max_sessions_per_caller")
+    @classmethod
+    def _caller_leaves_room(cls, value: int, info: ValidationInfo) -> int:
+        total = info.data.get("max_sessions")
+        if total is not None and value > total:
+            raise ValueError(f"must not exceed POWERPACK_MCP_MAX_SESSIONS ({total})")
         return value
 
     @field_validator("log_level", mode="before")

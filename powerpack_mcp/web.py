@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from . import __version__
+from .limits import ServerLimits, guarded_protocol, raise_open_file_limit
 from .settings import ConfigError, Settings
 
 logger = logging.getLogger("powerpack_mcp.http")
@@ -113,19 +114,29 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 def http_app(server: MCPServer[Any], settings: Settings) -> Starlette:
+    limits = ServerLimits(settings)
+
     async def healthz(_: Request) -> JSONResponse:
-        # For load balancers: no auth, and nothing but liveness and the version.
+        # For load balancers: no auth, and nothing but liveness, the version and which limit
+        # is reached. Degraded is still 200: one caller at its cap must not take the replica out.
+        if reasons := limits.degraded():
+            return JSONResponse({"status": "degraded", "reasons": reasons, "version": __version__})
         return JSONResponse({"status": "ok", "version": __version__})
 
     server.custom_route("/healthz", methods=["GET"])(healthz)
-    return server.streamable_http_app(
+    app = server.streamable_http_app(
         stateless_http=settings.stateless,
         # Plain JSON answers suit load balancers; a stateful server keeps SSE streams.
         json_response=settings.stateless,
         max_request_body_size=settings.max_body_bytes,
+        session_idle_timeout=settings.session_idle_timeout,
+        max_sessions=settings.max_sessions,
         transport_security=transport_security(settings),
         host=settings.host,
     )
+    limits.install(app, server.session_manager)
+    app.state.limits = limits  # open sessions, per caller: app.state.limits.sessions
+    return app
 
 
 KEEP_ALIVE_SECONDS = 75
@@ -135,8 +146,12 @@ def serve(server: MCPServer[Any], settings: Settings) -> None:
     """Run under uvicorn; SIGTERM stops accepting and lets in-flight calls finish."""
     import uvicorn
 
+    app = http_app(server, settings)
+    limits: ServerLimits = app.state.limits
+    limits.connections.fit_to_open_files(raise_open_file_limit())
     config = uvicorn.Config(
-        http_app(server, settings),
+        app,
+        http=guarded_protocol(limits.connections),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
