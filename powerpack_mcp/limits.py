@@ -38,6 +38,19 @@ RETRY_AFTER = "30"
 SERVER_ERROR = -32000  # JSON-RPC's range for errors the server defines
 
 
+class _Quiet:
+    """A warning at most once a minute: a flood must not become a flood of log lines."""
+
+    def __init__(self) -> None:
+        self._at = -RECENT
+
+    def warn(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._at >= RECENT:
+            self._at = now
+            logger.warning(message + " (repeats within a minute are not logged)", *args)
+
+
 class SessionLimits:
     """Who holds which open session; refuses the one over a caller's or the server's cap."""
 
@@ -49,6 +62,7 @@ class SessionLimits:
         self._opening: Counter[str] = Counter()  # requests that may open one, per caller
         self._live: Callable[[], Collection[str]] = lambda: ()
         self._full_at = -RECENT  # when the server-wide cap last refused someone
+        self._quiet = _Quiet()
 
     def attach(self, manager: StreamableHTTPSessionManager) -> None:
         # The manager ends sessions (DELETE, idle expiry, crash) and has no hook for it: its
@@ -77,6 +91,7 @@ class SessionLimits:
         owners = self._forget_ended()
         held = sum(1 for owner in owners.values() if owner == caller) + self._opening[caller]
         if held >= self.per_caller:
+            self._quiet.warn("caller %s is at its limit of %d sessions", caller, self.per_caller)
             return _refused(
                 429,
                 f"Too many sessions: this server allows {self.per_caller} open sessions per "
@@ -85,6 +100,7 @@ class SessionLimits:
             )
         if len(owners) + self._opening.total() >= self.total:
             self._full_at = time.monotonic()
+            self._quiet.warn("new sessions refused: %d are open, the server's limit", self.total)
             return _refused(
                 503,
                 f"The server is full: it holds {self.total} open sessions, its limit for all "
@@ -134,7 +150,6 @@ class SessionGate:
             return
         refused = self.limits.refusal(caller)
         if refused is not None:
-            logger.warning("refused a new session for %s: %s", caller, refused.status_code)
             await refused(scope, receive, send)
             return
         self.limits.opening(caller)
@@ -190,6 +205,7 @@ class ConnectionLimits:
         # longest-waiting first: the ones to close when the cap needs room.
         self.waiting: dict[GuardedProtocol, None] = {}
         self._full_at = -RECENT
+        self._quiet = _Quiet()
 
     def fit_to_open_files(self, open_files: int | None) -> None:
         """Keep connections below the open-file limit: the process also needs descriptors
@@ -213,7 +229,9 @@ class ConnectionLimits:
             return True
         self._full_at = time.monotonic()
         if not self.waiting:
+            self._quiet.warn("connection refused: all %d connections are busy", self.cap)
             return False
+        self._quiet.warn("connection limit (%d) reached: closing idle connections", self.cap)
         oldest = next(iter(self.waiting))
         oldest.give_up()
         return True
@@ -225,11 +243,13 @@ class ConnectionLimits:
 
 
 class GuardedProtocol(H11Protocol):
-    """uvicorn's h11 protocol with a header deadline and the connection cap.
+    """uvicorn's h11 protocol with a deadline for each request and the connection cap.
 
-    uvicorn has neither: a connection that never finishes its headers is held forever (its
-    keep-alive timer runs only after a response), and `limit_concurrency` counts those
-    connections and then answers every new request, /healthz too, with 503.
+    uvicorn has neither: a connection that never finishes its headers (or its body) is held
+    forever (its keep-alive timer runs only between requests), and `limit_concurrency` counts
+    such connections and then answers every new request, /healthz too, with 503.
+    A request's headers must arrive within `header_timeout` of its first byte (or of the
+    connection), and its body within as long again.
     """
 
     limits: ConnectionLimits  # set by `guarded_protocol`
@@ -239,18 +259,25 @@ class GuardedProtocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if not self.limits.make_room(len(self.connections)):
-            logger.warning("connection refused: all %d connections are busy", self.limits.cap)
             _answer(transport, b"503 Service Unavailable")
             return
         self._await_request(deadline=True)
 
     def data_received(self, data: bytes) -> None:
-        if self.conn.their_state is h11.IDLE:
+        before = self.conn.their_state
+        if before is h11.IDLE:
             self._await_request(deadline=self._deadline is None)
             self._heard = True
         super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:
-            self._stop_waiting()
+        after = self.conn.their_state
+        if after is h11.IDLE:
+            return  # the headers are still incomplete
+        self.limits.waiting.pop(self, None)
+        if after is not h11.SEND_BODY:
+            self._cancel_deadline()
+        elif before is h11.IDLE:  # headers complete, the body still coming: its own deadline
+            self._cancel_deadline()
+            self._arm_deadline()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -262,27 +289,40 @@ class GuardedProtocol(H11Protocol):
             self._heard = self._heard or early
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_waiting()
+        self.limits.waiting.pop(self, None)
+        self._cancel_deadline()
         super().connection_lost(exc)
 
     def give_up(self) -> None:
-        """Close a connection still waiting for its request (deadline passed, or evicted)."""
-        self._stop_waiting()
-        if not self.transport.is_closing():
-            if self._heard:
-                _answer(self.transport, b"408 Request Timeout")
-            else:
-                self.transport.close()
+        """Close a connection whose request is overdue, or an idle one to make room."""
+        self.limits.waiting.pop(self, None)
+        self._cancel_deadline()
+        if self.transport.is_closing():
+            return
+        awaited = self.conn.their_state is h11.IDLE or not self.cycle.response_started
+        if self._heard and awaited:
+            _answer(self.transport, b"408 Request Timeout")
+        else:
+            self.transport.close()
+
+    def _deadline_passed(self) -> None:
+        self._deadline = None
+        if self.flow.read_paused:  # the server stopped reading, not the client sending
+            self._arm_deadline()
+        else:
+            self.give_up()
 
     def _await_request(self, *, deadline: bool) -> None:
         if self not in self.limits.waiting:
             self.limits.waiting[self] = None
             self._heard = False
         if deadline and self._deadline is None:
-            self._deadline = self.loop.call_later(self.limits.header_timeout, self.give_up)
+            self._arm_deadline()
 
-    def _stop_waiting(self) -> None:
-        self.limits.waiting.pop(self, None)
+    def _arm_deadline(self) -> None:
+        self._deadline = self.loop.call_later(self.limits.header_timeout, self._deadline_passed)
+
+    def _cancel_deadline(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None

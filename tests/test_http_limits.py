@@ -176,7 +176,7 @@ def slow(port: int, partial: bytes = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\
     return sock
 
 
-def test_a_connection_that_never_finishes_its_headers_is_closed() -> None:
+def test_a_connection_that_never_finishes_its_request_is_closed() -> None:
     with http_server("--sandbox", POWERPACK_MCP_HEADER_TIMEOUT="1") as server:
         partial, silent = slow(server.port), slow(server.port, b"")
         keep_alive = slow(server.port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -185,11 +185,16 @@ def test_a_connection_that_never_finishes_its_headers_is_closed() -> None:
             answer += keep_alive.recv(4096)
         assert answer.startswith(b"HTTP/1.1 200")
         keep_alive.sendall(b"GET /healthz HTTP/1.1\r\n")  # then nothing more
+        body = json.dumps(INITIALIZE).encode()
+        head = f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+        accept = "".join(f"{name}: {value}\r\n" for name, value in ACCEPT.items())
+        slow_body = slow(server.port, (head + accept + "\r\n").encode() + body[:10])
         started = time.monotonic()
-        with partial, silent, keep_alive:
+        with partial, silent, keep_alive, slow_body:
             assert recv_all(partial).startswith(b"HTTP/1.1 408")
             assert recv_all(silent) == b""
             assert recv_all(keep_alive).startswith(b"HTTP/1.1 408")
+            assert recv_all(slow_body).startswith(b"HTTP/1.1 408")
         assert time.monotonic() - started < 15  # closed by the server, not by our timeout
 
 
