@@ -35,6 +35,7 @@ ANONYMOUS = "anonymous"
 # A limit reached this recently still shows on /healthz: a scrape every 15-30 s sees it.
 RECENT = 60.0
 RETRY_AFTER = "30"
+LINGER = 1.0  # seconds an answered, refused connection may take to read the answer and close
 SERVER_ERROR = -32000  # JSON-RPC's range for errors the server defines
 
 
@@ -255,15 +256,18 @@ class GuardedProtocol(H11Protocol):
     limits: ConnectionLimits  # set by `guarded_protocol`
     _deadline: asyncio.TimerHandle | None = None
     _heard = False  # bytes of the awaited request arrived
+    _answered = False  # refused or timed out: the answer is sent, the connection closing
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if not self.limits.make_room(len(self.connections)):
-            _answer(transport, b"503 Service Unavailable")
+            self._answer(b"503 Service Unavailable")
             return
         self._await_request(deadline=True)
 
     def data_received(self, data: bytes) -> None:
+        if self._answered:
+            return  # read and dropped: closing with unread input would reset the connection
         before = self.conn.their_state
         if before is h11.IDLE:
             self._await_request(deadline=self._deadline is None)
@@ -301,9 +305,21 @@ class GuardedProtocol(H11Protocol):
             return
         awaited = self.conn.their_state is h11.IDLE or not self.cycle.response_started
         if self._heard and awaited:
-            _answer(self.transport, b"408 Request Timeout")
+            self._answer(b"408 Request Timeout")
         else:
             self.transport.close()
+
+    def _answer(self, status: bytes) -> None:
+        """A bodiless answer outside h11 (the request was not, or not wholly, read), then
+        end our side; the client's close, or a second, ends the connection."""
+        self._answered = True
+        self.transport.write(
+            b"HTTP/1.1 " + status + b"\r\nconnection: close\r\ncontent-length: 0\r\n"
+            b"retry-after: " + RETRY_AFTER.encode() + b"\r\n\r\n"
+        )
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER, self.transport.close)
 
     def _deadline_passed(self) -> None:
         self._deadline = None
@@ -326,15 +342,6 @@ class GuardedProtocol(H11Protocol):
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
-
-
-def _answer(transport: asyncio.Transport, status: bytes) -> None:
-    """A bodiless answer, then close: the request was never read, so h11 is bypassed."""
-    transport.write(
-        b"HTTP/1.1 " + status + b"\r\nconnection: close\r\ncontent-length: 0\r\n"
-        b"retry-after: " + RETRY_AFTER.encode() + b"\r\n\r\n"
-    )
-    transport.close()
 
 
 def guarded_protocol(limits: ConnectionLimits) -> type[GuardedProtocol]:

@@ -25,6 +25,7 @@ CAROL = "carol-token-0123456789abcdef"
 TOKENS = {"POWERPACK_MCP_HTTP_TOKENS": f"alice:{ALICE},bob:{BOB},carol:{CAROL}"}
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 SESSION = "mcp-session-id"
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 
 
 def open_session(url: str, token: str | None) -> httpx.Response:
@@ -176,6 +177,28 @@ def slow(port: int, partial: bytes = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\
     return sock
 
 
+def initialize_begun() -> bytes:
+    """The headers of an `initialize` POST whose body never comes. `Expect: 100-continue`
+    makes the server say when it has the headers and waits for the body."""
+    length = len(json.dumps(INITIALIZE).encode())
+    head = f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {length}\r\n"
+    accept = "".join(f"{name}: {value}\r\n" for name, value in ACCEPT.items())
+    return (head + accept + "Expect: 100-continue\r\n\r\n").encode()
+
+
+SLOW_BODY = initialize_begun()
+
+
+def busy(port: int) -> socket.socket:
+    """A connection whose request the server is reading (its body never comes)."""
+    sock = slow(port, SLOW_BODY)
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 100"), answer
+    return sock
+
+
 def test_a_connection_that_never_finishes_its_request_is_closed() -> None:
     with http_server("--sandbox", POWERPACK_MCP_HEADER_TIMEOUT="1") as server:
         partial, silent = slow(server.port), slow(server.port, b"")
@@ -185,10 +208,7 @@ def test_a_connection_that_never_finishes_its_request_is_closed() -> None:
             answer += keep_alive.recv(4096)
         assert answer.startswith(b"HTTP/1.1 200")
         keep_alive.sendall(b"GET /healthz HTTP/1.1\r\n")  # then nothing more
-        body = json.dumps(INITIALIZE).encode()
-        head = f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
-        accept = "".join(f"{name}: {value}\r\n" for name, value in ACCEPT.items())
-        slow_body = slow(server.port, (head + accept + "\r\n").encode() + body[:10])
+        slow_body = busy(server.port)
         started = time.monotonic()
         with partial, silent, keep_alive, slow_body:
             assert recv_all(partial).startswith(b"HTTP/1.1 408")
@@ -207,6 +227,18 @@ def test_at_the_connection_cap_the_slowest_connection_makes_room() -> None:
         assert any("connection limit" in reason for reason in health["reasons"])
         assert recv_all(socks[0]).startswith(b"HTTP/1.1 408")  # the oldest slow one
         assert all(is_open(sock) for sock in socks[1:])
+
+
+def test_when_every_connection_is_busy_a_new_one_is_refused() -> None:
+    env = {"POWERPACK_MCP_MAX_CONNECTIONS": "2", "POWERPACK_MCP_HEADER_TIMEOUT": "60"}
+    with http_server("--sandbox", **env) as server:
+        with busy(server.port) as one, busy(server.port) as two:
+            with slow(server.port, HEALTHZ) as refused:
+                assert recv_all(refused).startswith(b"HTTP/1.1 503")
+            assert is_open(one)
+            assert is_open(two)
+        until(lambda: httpx.get(f"{server.url}/healthz").status_code == 200)
+        assert healthz(server.url)["status"] == "degraded"
 
 
 @contextmanager
@@ -239,7 +271,8 @@ def test_a_thousand_slow_connections_do_not_starve_healthz() -> None:
         latencies = []
         for _ in range(5):
             started = time.monotonic()
-            assert healthz(server.url)["status"] == "ok"
+            with slow(server.port, HEALTHZ) as probe:
+                assert recv_all(probe).startswith(b"HTTP/1.1 200")
             latencies.append(time.monotonic() - started)
         assert max(latencies) < 1.0, latencies
         assert all(is_open(sock) for sock in socks)  # the slow ones were really held
