@@ -239,7 +239,7 @@ class ConnectionLimits:
 
     def degraded(self) -> list[str]:
         if time.monotonic() - self._full_at < RECENT:
-            return [f"the connection limit ({self.cap}) was reached: idle connections closed"]
+            return [f"the connection limit ({self.cap}) was reached in the last minute"]
         return []
 
 
