@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .plivo.ratelimit import RateLimit
@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # Plivo's request budget per account: "300/5s" by default (Plivo's account limit).
     plivo_rate_limit: str = "300/5s"
     log_format: Literal["text", "json"] = "text"
+    # Limits no caller can exhaust (HTTP; README "Limits"). A stateful session costs ~40 KB.
+    max_sessions: int = Field(default=1000, ge=1)
+    max_sessions_per_caller: int = Field(default=50, ge=1)
+    session_idle_timeout: float = Field(default=600, gt=0)
+    max_connections: int = Field(default=4096, ge=1)
+    header_timeout: float = Field(default=10, gt=0)
 
     @field_validator("tools", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
@@ -86,6 +92,14 @@ class Settings(BaseSettings):
     def rate_limit(self) -> RateLimit:
         """Plivo's request budget for this account (POWERPACK_MCP_PLIVO_RATE_LIMIT)."""
         return RateLimit.parse(self.plivo_rate_limit)
+
+    @field_validator("max_sessions_per_caller")
+    @classmethod
+    def _caller_leaves_room(cls, value: int, info: ValidationInfo) -> int:
+        total = info.data.get("max_sessions")
+        if total is not None and value > total:
+            raise ValueError(f"must not exceed POWERPACK_MCP_MAX_SESSIONS ({total})")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -20,7 +20,8 @@ from starlette.responses import JSONResponse
 from . import __version__
 from .access import Grant, StaticTokenVerifier, load_grants
 from .hosts import AllowList, HostOriginCheck
-from .metrics import Metrics, metrics_endpoint, open_sessions
+from .limits import ServerLimits, guarded_protocol, raise_open_file_limit
+from .metrics import Metrics, metrics_endpoint
 from .settings import ConfigError, Settings
 
 logger = logging.getLogger("powerpack_mcp.http")
@@ -61,8 +62,13 @@ def transport_security() -> TransportSecuritySettings:
 def http_app(
     server: MCPServer[Any], settings: Settings, metrics: Metrics | None = None
 ) -> Starlette:
+    limits = ServerLimits(settings)
+
     async def healthz(_: Request) -> JSONResponse:
-        # For load balancers: no auth, and nothing but liveness and the version.
+        # For load balancers: no auth, and nothing but liveness, the version and which limit
+        # is reached. Degraded is still 200: one caller at its cap must not take the replica out.
+        if reasons := limits.degraded():
+            return JSONResponse({"status": "degraded", "reasons": reasons, "version": __version__})
         return JSONResponse({"status": "ok", "version": __version__})
 
     allow = AllowList(settings.allowed_hosts, settings.allowed_origins)  # ConfigError if bad
@@ -74,12 +80,16 @@ def http_app(
         # Plain JSON answers suit load balancers; a stateful server keeps SSE streams.
         json_response=settings.stateless,
         max_request_body_size=settings.max_body_bytes,
+        session_idle_timeout=settings.session_idle_timeout,
+        max_sessions=settings.max_sessions,
         transport_security=transport_security(),
         host=settings.host,
     )
     app.add_middleware(HostOriginCheck, allow=allow)  # outermost: before authentication
+    limits.install(app, server.session_manager)
+    app.state.limits = limits  # open sessions, per caller: app.state.limits.sessions
     if metrics is not None:
-        metrics.count_sessions(lambda: open_sessions(server))
+        metrics.count_sessions(limits.sessions.open_sessions)
     return app
 
 
@@ -90,8 +100,12 @@ def serve(server: MCPServer[Any], settings: Settings, metrics: Metrics | None = 
     """Run under uvicorn; SIGTERM stops accepting and lets in-flight calls finish."""
     import uvicorn
 
+    app = http_app(server, settings, metrics)
+    limits: ServerLimits = app.state.limits
+    limits.connections.fit_to_open_files(raise_open_file_limit())
     config = uvicorn.Config(
-        http_app(server, settings, metrics),
+        app,
+        http=guarded_protocol(limits.connections),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
