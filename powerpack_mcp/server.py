@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -32,6 +32,7 @@ from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
 from .resources import register_resources
 from .settings import ConfigError, Settings
+from .shared import LocalState, SharedState, open_shared
 from .tools import ALL_TOOLS, COMPANIONS, AppContext, ToolSpec
 from .views import add_views
 
@@ -119,22 +120,34 @@ def build_server(
     credentials, api_url, transport = _upstream(settings, transport)
     token = credentials.auth_token.get_secret_value()
     audit = AuditLog(settings.audit_log, secrets=secret_forms(credentials.auth_id, token))
-    guard = _guard(settings, credentials.auth_id, audit)
+    make_guard = _guard(settings, credentials.auth_id, audit)
+    # Without Redis, what the guard spent is this server's alone, kept across its connections.
+    local = LocalState()
 
     live: list[AppContext] = []  # the lifespan's context, for resources that get no ctx
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
-        async with open_client(
-            credentials, api_url=api_url, request_timeout=settings.timeout, transport=transport
-        ) as plivo:
-            context = AppContext(plivo=plivo, settings=settings, guard=guard, audit=audit)
-            logger.debug("Plivo client opened for %s", api_url)
-            live.append(context)
-            try:
-                yield context
-            finally:
-                live.remove(context)
+        shared = await open_shared(settings, namespace=credentials.auth_id, local=local)
+        try:
+            async with open_client(
+                credentials, api_url=api_url, request_timeout=settings.timeout, transport=transport
+            ) as plivo:
+                context = AppContext(
+                    plivo=plivo,
+                    settings=settings,
+                    guard=make_guard(shared),
+                    audit=audit,
+                    shared=shared,
+                )
+                logger.debug("Plivo client opened for %s", api_url)
+                live.append(context)
+                try:
+                    yield context
+                finally:
+                    live.remove(context)
+        finally:
+            await shared.aclose()
 
     templates = load_templates()
     middleware = [
@@ -171,7 +184,8 @@ def build_server(
     return server
 
 
-def _guard(settings: Settings, account: str, audit: AuditLog) -> Guard:
+def _guard(settings: Settings, account: str, audit: AuditLog) -> Callable[[SharedState], Guard]:
+    """Checked and keyed now; built in the lifespan, on the shared state opened there."""
     secret = settings.confirm_secret
     key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
     stateless = settings.transport == "http" and settings.stateless
@@ -185,11 +199,11 @@ def _guard(settings: Settings, account: str, audit: AuditLog) -> Guard:
     # Without a bearer token to name the caller: on stdio, this process is the one caller;
     # over HTTP, every caller is the same anonymous one (replicas share it).
     local = "http:anonymous" if settings.transport == "http" else f"stdio:{secrets.token_hex(8)}"
-    return Guard(
+    return lambda shared: Guard(
         mode=settings.confirm,
-        signer=TokenSigner(key, account=account, ttl=settings.confirm_ttl),
-        answers=AnswerBook(key),
-        views=ViewConfirmations(settings.confirm_ttl),
+        signer=TokenSigner(key, account=account, ttl=settings.confirm_ttl, spent=shared),
+        answers=AnswerBook(key, shared),
+        views=ViewConfirmations(settings.confirm_ttl, shared),
         audit=audit,
         account=account,
         sandbox=settings.sandbox,
