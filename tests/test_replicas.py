@@ -19,10 +19,13 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from http_support import http_client, http_server
+from http_support import upstream as plivo_at
 from mcp import Client
 from mcp.types import CallToolResult, ElicitResult, InputRequiredResult
 from proxy import Proxy
 from redis_support import RedisServer, redis_server
+from starlette.applications import Starlette
 from starlette.requests import Request
 from support import Emulator, error, join, ok, settings
 from test_guard_attacks import MARKETING, UNRENT_ALL, accept
@@ -272,3 +275,31 @@ async def test_without_redis_guarded_actions_are_refused_and_reads_go_on(
     outages = [r for r in caplog.records if "cannot be reached" in r.getMessage()]
     assert len(outages) == 2  # loud once per outage and replica, not once per call
     assert all(r.levelno == logging.WARNING for r in outages)
+
+
+# The same over real processes: `powerpack-mcp --transport http --stateless` replicas ---------
+
+
+async def test_real_replicas_given_a_redis_url_share_what_was_spent(
+    store: RedisServer, sandbox_app: Starlette, sandbox_url: str
+) -> None:
+    emulator = Emulator(sandbox_app)
+    await emulator.fault(method="DELETE", path=UNRENTS, status=400)
+    env = {
+        **plivo_at(sandbox_url),
+        "POWERPACK_MCP_CONFIRM": "token",
+        "POWERPACK_MCP_CONFIRM_SECRET": SHARED["confirm_secret"],
+        "POWERPACK_MCP_STATE_KEY": SHARED["state_key"],
+        "POWERPACK_MCP_REDIS_URL": store.url,
+    }
+    with http_server("--stateless", **env) as one, http_server("--stateless", **env) as two:
+        async with http_client(one.url) as client:
+            first = ok(await client.call_tool("delete_powerpack", UNRENT_ALL))
+            arguments = {**UNRENT_ALL, "confirmation_token": first["confirmation_token"]}
+            failed = error(await client.call_tool("delete_powerpack", arguments))
+        sent = await emulator.unrent_requests()
+        async with http_client(two.url) as client:
+            replayed = error(await client.call_tool("delete_powerpack", arguments))
+    assert "Not unrented, still rented" in failed
+    assert "the confirmation token has already been used" in replayed
+    assert await emulator.unrent_requests() == sent
