@@ -66,7 +66,8 @@ class TokenSigner:
         shared state, so of two calls (on any replicas) that both verified one token, only
         one gets past here; the other is refused as having used it."""
         claims = self._claims(token)
-        ttl = max(float(claims["exp"]) - time.time(), 0) + 1
+        # Kept past the token's expiry, by this clock, in case another replica's runs behind.
+        ttl = max(float(claims["exp"]) - time.time(), 0) + CLOCK_SKEW
         if not await self._spent.claim(_nonce(claims), ttl):
             raise TokenRefused(USED)
 
@@ -89,6 +90,7 @@ class TokenSigner:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
 
 
+CLOCK_SKEW = 300.0
 USED = "has already been used: ask the user again with a fresh preview"
 
 
