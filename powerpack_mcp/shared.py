@@ -40,6 +40,11 @@ class SharedState(Protocol):
 
     redis: Redis | None  # the client, for other parts that share Redis (None: in-process)
 
+    @property
+    def reachable(self) -> bool:
+        """False from a failed operation until one succeeds (for health reports)."""
+        ...
+
     async def claim(self, key: str, ttl: float) -> bool:
         """Mark `key` spent for `ttl` seconds; True only for the one caller that did so."""
         ...
@@ -72,6 +77,10 @@ class LocalState:
     def __init__(self) -> None:
         self._values: dict[str, tuple[bytes, float]] = {}
         self._counts: dict[str, tuple[int, float]] = {}
+
+    @property
+    def reachable(self) -> bool:
+        return True
 
     async def claim(self, key: str, ttl: float) -> bool:
         if await self.spent(key):
@@ -115,6 +124,10 @@ class RedisState:
         self._client = redis
         self._prefix = f"{PREFIX}:{namespace}:"
         self._down = False
+
+    @property
+    def reachable(self) -> bool:
+        return not self._down
 
     async def claim(self, key: str, ttl: float) -> bool:
         return bool(await self._run("set", self._key(key), b"1", nx=True, px=_ms(ttl)))
