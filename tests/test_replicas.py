@@ -303,3 +303,18 @@ async def test_real_replicas_given_a_redis_url_share_what_was_spent(
     assert "Not unrented, still rented" in failed
     assert "the confirmation token has already been used" in replayed
     assert await emulator.unrent_requests() == sent
+
+
+@pytest.mark.parametrize("method", ["form", "card"])
+async def test_without_redis_no_person_is_asked_and_no_card_shown(
+    upstream: Upstream, store: RedisServer, method: str
+) -> None:
+    person = accept("marketing")
+    elicitation = person if method == "form" else None
+    async with clients(upstream, store.url, 1, elicitation=elicitation, apps=True) as [client]:
+        store.stop()
+        refused = await client.call_tool("delete_powerpack", UNRENT_ALL)
+    assert "(Redis) cannot be reached" in error(refused)
+    assert refused.meta is None or CARD not in refused.meta
+    assert person.shown == []  # a question no replica could honour is not put to anyone
+    assert await upstream.emulator.unrent_requests() == []
