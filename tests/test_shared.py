@@ -16,11 +16,11 @@ from support import settings
 
 from powerpack_mcp.shared import (
     LocalState,
-    RedisState,
     SharedState,
     SharedStateUnavailable,
     open_shared,
 )
+from powerpack_mcp.shared_redis import RedisState
 
 pytestmark = pytest.mark.anyio
 
