@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -36,6 +36,7 @@ from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
 from .resources import register_resources
 from .settings import ConfigError, Settings
+from .shared import LocalState, SharedState, open_shared
 from .tools import ALL_TOOLS, COMPANIONS, AppContext, ToolSpec
 from .views import add_views
 
@@ -132,27 +133,39 @@ def build_server(
         secrets=secret_forms(credentials.auth_id, token),
         on_decision=metrics.guard_decision if metrics is not None else None,
     )
-    guard = _guard(settings, credentials.auth_id, audit)
+    make_guard = _guard(settings, credentials.auth_id, audit)
+    # Without Redis, what the guard spent is this server's alone, kept across its connections.
+    local = LocalState()
 
     live: list[AppContext] = []  # the lifespan's context, for resources that get no ctx
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
-        async with open_client(
-            credentials,
-            api_url=api_url,
-            request_timeout=settings.timeout,
-            transport=transport,
-            budget=plivo_budget(settings, credentials.auth_id),
-            observer=metrics if metrics is not None else SILENT,
-        ) as plivo:
-            context = AppContext(plivo=plivo, settings=settings, guard=guard, audit=audit)
-            logger.debug("Plivo client opened for %s", api_url)
-            live.append(context)
-            try:
-                yield context
-            finally:
-                live.remove(context)
+        shared = await open_shared(settings, namespace=credentials.auth_id, local=local)
+        try:
+            async with open_client(
+                credentials,
+                api_url=api_url,
+                request_timeout=settings.timeout,
+                transport=transport,
+                budget=plivo_budget(settings, credentials.auth_id),
+                observer=metrics if metrics is not None else SILENT,
+            ) as plivo:
+                context = AppContext(
+                    plivo=plivo,
+                    settings=settings,
+                    guard=make_guard(shared),
+                    audit=audit,
+                    shared=shared,
+                )
+                logger.debug("Plivo client opened for %s", api_url)
+                live.append(context)
+                try:
+                    yield context
+                finally:
+                    live.remove(context)
+        finally:
+            await shared.aclose()
 
     templates = load_templates()
     middleware = [
@@ -193,7 +206,8 @@ def build_server(
     return server
 
 
-def _guard(settings: Settings, account: str, audit: AuditLog) -> Guard:
+def _guard(settings: Settings, account: str, audit: AuditLog) -> Callable[[SharedState], Guard]:
+    """Checked and keyed now; built in the lifespan, on the shared state opened there."""
     secret = settings.confirm_secret
     key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
     stateless = settings.transport == "http" and settings.stateless
@@ -207,11 +221,11 @@ def _guard(settings: Settings, account: str, audit: AuditLog) -> Guard:
     # Without a bearer token to name the caller: on stdio, this process is the one caller;
     # over HTTP, every caller is the same anonymous one (replicas share it).
     local = "http:anonymous" if settings.transport == "http" else f"stdio:{secrets.token_hex(8)}"
-    return Guard(
+    return lambda shared: Guard(
         mode=settings.confirm,
-        signer=TokenSigner(key, account=account, ttl=settings.confirm_ttl),
-        answers=AnswerBook(key),
-        views=ViewConfirmations(settings.confirm_ttl),
+        signer=TokenSigner(key, account=account, ttl=settings.confirm_ttl, spent=shared),
+        answers=AnswerBook(key, shared),
+        views=ViewConfirmations(settings.confirm_ttl, shared),
         audit=audit,
         account=account,
         sandbox=settings.sandbox,
@@ -231,6 +245,9 @@ def plivo_budget(settings: Settings, account: str) -> RequestBudget:
 
 def budget_redis_client(settings: Settings) -> Redis | None:
     """The Redis client of Plivo's request budget (POWERPACK_MCP_REDIS_URL), or None.
+
+    Its own client, not the guard's (`shared.redis_client`): the guard fails closed within a
+    second, while the budget tolerates a slow answer from a busy Redis before falling back.
 
     Bounded waits: while Redis is unreachable the budget falls back to this process's own,
     and a request must not wait long to find that out; but a busy replica must not mistake

@@ -23,7 +23,13 @@ from mcp.server.mcpserver import (
 )
 from pydantic import BaseModel, Field
 
+from ..shared import SharedState
 from .preview import Preview
+
+# How long a count of attempts is kept after its last use. Far longer than a sealed request
+# state lives (the SDK's default is 10 minutes): a count that lapsed while an old answer
+# could still be replayed would make that answer match again.
+ATTEMPTS_TTL = 24 * 3600.0
 
 MODERN_PROTOCOL = "2026-07-28"  # elicitation rides the answer (InputRequiredResult)
 
@@ -71,25 +77,40 @@ def can_elicit(ctx: Context[Any]) -> bool:
 
 
 class AnswerBook:
-    """Which attempt each (caller, preview) is on, so an answer authorises one attempt."""
+    """Which attempt each (caller, preview) is on, so an answer authorises one attempt.
 
-    def __init__(self, key: bytes) -> None:
+    The counts live in the shared state, so on replicas an answer used on one is asked
+    again on every other. Its methods raise `SharedStateUnavailable` when that is down."""
+
+    def __init__(self, key: bytes, attempts: SharedState) -> None:
         self._key = key
-        self._attempts: dict[tuple[str, str], int] = {}
+        self._attempts = attempts
 
-    def reference(self, caller: str, digest: str) -> str:
-        attempt = self._attempts.get((caller, digest), 0)
+    async def reference(self, caller: str, digest: str) -> str:
+        return self._reference(
+            caller, digest, await self._attempts.count(self._slot(caller, digest))
+        )
+
+    async def use(self, caller: str, preview: Preview) -> bool:
+        """Spend the answer given to `preview`; False if it was already spent.
+
+        The answer matches attempt n; moving the count on is one atomic increment, and only
+        the call that moved it from n to n + 1 wins, so concurrent replays (on any replica)
+        cannot both pass."""
+        slot = self._slot(caller, preview.digest)
+        attempt = await self._attempts.count(slot)
+        if preview.reference != self._reference(caller, preview.digest, attempt):
+            return False
+        return await self._attempts.incr(slot, ATTEMPTS_TTL) == attempt + 1
+
+    def _reference(self, caller: str, digest: str, attempt: int) -> str:
         message = f"{caller}|{digest}|{attempt}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:10]
 
-    def use(self, caller: str, preview: Preview) -> bool:
-        """Spend the answer given to `preview`; False if it was already spent. No await
-        happens between the check and the spend, so concurrent replays cannot both pass."""
-        if preview.reference != self.reference(caller, preview.digest):
-            return False
-        key = (caller, preview.digest)
-        self._attempts[key] = self._attempts.get(key, 0) + 1
-        return True
+    def _slot(self, caller: str, digest: str) -> str:
+        # The caller is hashed: a token's name is the operator's, any text, and keys stay short.
+        who = hashlib.sha256(caller.encode()).hexdigest()[:16]
+        return f"answer:{who}:{digest}"
 
 
 def refusal(answer: Answer | NumberAnswer, preview: Preview) -> str | None:

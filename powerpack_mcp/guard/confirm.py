@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from ..audit import AuditLog, caller_name
 from ..plivo import PlivoClient, Powerpack
 from ..settings import ConfirmMode
+from ..shared import SharedStateUnavailable
 from . import preview as previews
 from .asking import (
     MODERN_PROTOCOL,
@@ -39,6 +40,12 @@ from .tokens import TokenRefused, TokenSigner, fingerprint
 from .views import ViewConfirmations, ViewRefused, card
 
 Method = Literal["form", "view", "token"]
+
+UNSHARED = (
+    "the store this server's replicas share to make each confirmation single-use (Redis) "
+    "cannot be reached, so no confirmation can be checked or given. Try again in a moment; "
+    "listing and reading Powerpacks and numbers still works"
+)
 
 
 @dataclass(frozen=True)
@@ -118,13 +125,13 @@ class Guard:
         found = await previews.preview_delete(
             plivo, pack, account=self.account, sandbox=self.sandbox
         )
-        return self._referenced(found)
+        return await self._referenced(found)
 
     async def preview_removal(self, plivo: PlivoClient, pack: Powerpack, number: str) -> Preview:
         found = await previews.preview_removal(
             plivo, pack, number, account=self.account, sandbox=self.sandbox
         )
-        return self._referenced(found)
+        return await self._referenced(found)
 
     async def preview_bulk_removal(
         self, plivo: PlivoClient, pack: Powerpack, numbers: Sequence[str]
@@ -132,7 +139,7 @@ class Guard:
         found = await previews.preview_bulk_removal(
             plivo, pack, numbers, account=self.account, sandbox=self.sandbox
         )
-        return self._referenced(found)
+        return await self._referenced(found)
 
     def question(self, preview: Preview) -> str:
         what = (
@@ -183,7 +190,7 @@ class Guard:
                 "the pool changed while the person was deciding; "
                 "call again to show them the new preview"
             )
-        if why is None and not self.answers.use(self.caller(), shown):
+        if why is None and not await self._spend_answer(shown, record):
             why = "this confirmation was already used; call again and the person is asked again"
         typed = "the exact name" if preview.confirm_kind == "name" else "the number"
         result = why or f"person typed {typed}"
@@ -214,7 +221,10 @@ class Guard:
         )
 
     async def _card(self, preview: Preview, record: dict[str, Any]) -> Outcome:
-        confirmation_id, pending = self.views.issue(preview, self.caller())
+        try:
+            confirmation_id, pending = await self.views.issue(preview, self.caller())
+        except SharedStateUnavailable:
+            await self._unshared(preview, record, "view")
         shown = {"mode": "view", "result": "card shown"}
         await self._note(preview, record, shown, "confirmation_required")
         message = (
@@ -241,15 +251,12 @@ class Guard:
                 "this request does not come from a client showing MCP Apps."
             )
         try:
-            pending = self.views.take(confirmation_id, self.caller())
+            pending = await self.views.take(confirmation_id, self.caller())
+        except SharedStateUnavailable:
+            await self._refuse_card(f"refused: {UNSHARED}")
+            raise ToolError(f"Refused, nothing was changed: {UNSHARED}.") from None
         except ViewRefused as exc:
-            await self.audit.decision(
-                "confirm_unrent",
-                target="unknown",
-                arguments={},
-                confirmation={"mode": "view", "result": f"refused: {exc}"},
-                outcome="refused",
-            )
+            await self._refuse_card(f"refused: {exc}")
             raise ToolError(f"Refused, nothing was changed: {exc}.") from None
         shown = pending.preview
         record = {"confirmation": "view"}
@@ -277,7 +284,12 @@ class Guard:
             return await self._ask_with_token(preview, record, "")
         caller = self.caller()
         try:
-            unchanged = self.signer.verify(token, preview, caller)
+            unchanged = await self.signer.verify(token, preview, caller)
+            if unchanged:
+                # Spent before anything is sent: a token whose unrent then fails stays spent.
+                await self.signer.consume(token)
+        except SharedStateUnavailable:
+            await self._unshared(preview, record, "token")
         except TokenRefused as exc:
             result = {"mode": "token", "result": f"token refused: it {exc}"}
             await self._note(preview, record, result, "refused")
@@ -287,7 +299,6 @@ class Guard:
         if not unchanged:
             lead = "The pool changed since the last preview, so nothing was done. "
             return await self._ask_with_token(preview, record, lead)
-        self.signer.consume(token)  # no await since verify: one token, one attempt
         confirmation = {"mode": "token", "result": "valid token after user approval"}
         return Approval(preview, {**confirmation, "token": fingerprint(token)})
 
@@ -310,8 +321,32 @@ class Guard:
             expires_at=expires,
         )
 
-    def _referenced(self, found: Preview) -> Preview:
-        return replace(found, reference=self.answers.reference(self.caller(), found.digest))
+    async def _referenced(self, found: Preview) -> Preview:
+        try:
+            reference = await self.answers.reference(self.caller(), found.digest)
+        except SharedStateUnavailable:
+            await self._unshared(found, {}, self.mode)
+        return replace(found, reference=reference)
+
+    async def _spend_answer(self, shown: Preview, record: dict[str, Any]) -> bool:
+        try:
+            return await self.answers.use(self.caller(), shown)
+        except SharedStateUnavailable:
+            await self._unshared(shown, record, "elicit")
+
+    async def _unshared(self, preview: Preview, record: dict[str, Any], mode: str) -> NoReturn:
+        """Fail closed: without the shared state a replayed confirmation could pass."""
+        await self._note(preview, record, {"mode": mode, "result": UNSHARED}, "refused")
+        raise ToolError(f"Refused, nothing was changed: {UNSHARED}.")
+
+    async def _refuse_card(self, result: str) -> None:
+        await self.audit.decision(
+            "confirm_unrent",
+            target="unknown",
+            arguments={},
+            confirmation={"mode": "view", "result": result},
+            outcome="refused",
+        )
 
     async def _note(
         self,

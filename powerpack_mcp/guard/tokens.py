@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from ..shared import SharedState
 from .preview import Preview
 
 
@@ -21,11 +22,11 @@ class TokenRefused(Exception):
 
 
 class TokenSigner:
-    def __init__(self, key: bytes, *, account: str, ttl: float) -> None:
+    def __init__(self, key: bytes, *, account: str, ttl: float, spent: SharedState) -> None:
         self._key = key
         self._account = account
         self._ttl = ttl
-        self._used: dict[str, float] = {}  # nonce -> expiry, pruned as they lapse
+        self._spent = spent  # the nonces used, until their token would have expired anyway
 
     def issue(self, preview: Preview, caller: str) -> tuple[str, datetime]:
         expires = int(time.time() + self._ttl)
@@ -41,8 +42,10 @@ class TokenSigner:
         body = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return f"{body}.{self._sign(body)}", datetime.fromtimestamp(expires, UTC)
 
-    def verify(self, token: str, preview: Preview, caller: str) -> bool:
-        """True if valid for this preview; False if valid but the pool has changed since."""
+    async def verify(self, token: str, preview: Preview, caller: str) -> bool:
+        """True if valid for this preview; False if valid but the pool has changed since.
+
+        Raises `SharedStateUnavailable` if what was spent cannot be read."""
         claims = self._claims(token)
         if not isinstance(claims.get("exp"), int) or claims["exp"] < time.time():
             raise TokenRefused("has expired: ask the user again with a fresh preview")
@@ -54,17 +57,19 @@ class TokenSigner:
             raise TokenRefused("was issued for another action or target")
         if claims.get("sub") != caller:
             raise TokenRefused("was issued to another caller; each caller needs its own")
-        if claims.get("nonce") in self._used:
-            raise TokenRefused("has already been used: ask the user again with a fresh preview")
+        if await self._spent.spent(_nonce(claims)):
+            raise TokenRefused(USED)
         return bool(claims.get("dig") == preview.digest)
 
-    def consume(self, token: str) -> None:
-        """Spend the token. Callers verify and consume with no await in between, so two
-        concurrent calls with one token cannot both pass."""
+    async def consume(self, token: str) -> None:
+        """Spend a verified token before acting on it. The claim is one atomic step in the
+        shared state, so of two calls (on any replicas) that both verified one token, only
+        one gets past here; the other is refused as having used it."""
         claims = self._claims(token)
-        now = time.time()
-        self._used = {nonce: exp for nonce, exp in self._used.items() if exp >= now}
-        self._used[str(claims["nonce"])] = float(claims["exp"])
+        # Kept past the token's expiry, by this clock, in case another replica's runs behind.
+        ttl = max(float(claims["exp"]) - time.time(), 0) + CLOCK_SKEW
+        if not await self._spent.claim(_nonce(claims), ttl):
+            raise TokenRefused(USED)
 
     def _claims(self, token: str) -> dict[str, Any]:
         forged = TokenRefused("was not issued by this server (tampered or malformed)")
@@ -83,6 +88,14 @@ class TokenSigner:
 
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
+
+
+CLOCK_SKEW = 300.0
+USED = "has already been used: ask the user again with a fresh preview"
+
+
+def _nonce(claims: dict[str, Any]) -> str:
+    return f"token:{claims['nonce']}"
 
 
 def _b64(raw: bytes) -> str:

@@ -11,16 +11,22 @@ exactly the previewed numbers.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..shared import SharedState
 from ..views.display import number_display
 from .preview import HOLD_DAYS, Preview
 
 ID_BYTES = 24
+# Kept a while past expiry, so a late confirmation is told it expired rather than unknown.
+GRACE = 60.0
 
 
 class ViewRefused(Exception):
@@ -37,24 +43,41 @@ class Pending:
     def expires_at(self) -> datetime:
         return datetime.fromtimestamp(self.expires, UTC)
 
+    def dumps(self) -> bytes:
+        """JSON, so that another replica can take it."""
+        return json.dumps(dataclasses.asdict(self)).encode()
+
+    @staticmethod
+    def loads(raw: bytes) -> Pending:
+        data = json.loads(raw)
+        shown = data["preview"]
+        for name in ("numbers", "shortcodes"):
+            shown[name] = tuple(shown[name])
+        shown["types"] = tuple(tuple(pair) for pair in shown["types"])
+        return Pending(Preview(**shown), data["caller"], data["expires"])
+
 
 class ViewConfirmations:
-    """Confirmation ids handed to cards, each good for one attempt by one caller."""
+    """Confirmation ids handed to cards, each good for one attempt by one caller.
 
-    def __init__(self, ttl: float) -> None:
+    They live in the shared state: a card shown by one replica can be confirmed through any
+    other, once. The methods raise `SharedStateUnavailable` when that is down."""
+
+    def __init__(self, ttl: float, pending: SharedState) -> None:
         self._ttl = ttl
-        self._pending: dict[str, Pending] = {}
+        self._pending = pending
 
-    def issue(self, preview: Preview, caller: str) -> tuple[str, Pending]:
-        self._prune()
+    async def issue(self, preview: Preview, caller: str) -> tuple[str, Pending]:
         pending = Pending(preview, caller, time.time() + self._ttl)
         confirmation_id = secrets.token_urlsafe(ID_BYTES)
-        self._pending[confirmation_id] = pending
+        await self._pending.put(_slot(confirmation_id), pending.dumps(), self._ttl + GRACE)
         return confirmation_id, pending
 
-    def take(self, confirmation_id: str, caller: str) -> Pending:
-        """Spend the id: whatever happens next, it cannot be used again."""
-        pending = self._pending.pop(confirmation_id, None)
+    async def take(self, confirmation_id: str, caller: str) -> Pending:
+        """Spend the id (one atomic get-and-delete): whatever happens next, it cannot be
+        used again, on this replica or any other."""
+        raw = await self._pending.take(_slot(confirmation_id))
+        pending = None if raw is None else Pending.loads(raw)
         if pending is None:
             raise ViewRefused(
                 "this confirmation is unknown or was already used: ask for the action again "
@@ -66,9 +89,10 @@ class ViewConfirmations:
             raise ViewRefused("this confirmation has expired: ask for the action again")
         return pending
 
-    def _prune(self) -> None:
-        now = time.time()
-        self._pending = {key: p for key, p in self._pending.items() if p.expires >= now}
+
+def _slot(confirmation_id: str) -> str:
+    # Hashed: the id is a secret, and a key name shows up in Redis tools and slow logs.
+    return "view:" + hashlib.sha256(confirmation_id.encode("utf-8", "replace")).hexdigest()
 
 
 def card(confirmation_id: str, pending: Pending) -> dict[str, Any]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..audit import AuditLog
     from ..guard import Guard
     from ..settings import Settings
+    from ..shared import SharedState
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -38,6 +39,8 @@ class AppContext:
     settings: Settings
     guard: Guard
     audit: AuditLog
+    # What replicas share (Redis), or this process's state; other parts may use `.redis`.
+    shared: SharedState | None = None
 
 
 def app(ctx: Context[Any]) -> AppContext:

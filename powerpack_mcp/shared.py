@@ -1,0 +1,148 @@
+"""State that must be the same on every replica: what the guard has already spent.
+
+A confirmation token, a card's confirmation id and a person's answer each authorise one
+attempt. In one process a dict holds what was spent; replicas behind a load balancer share it
+in Redis (`POWERPACK_MCP_REDIS_URL`), where each spend is one atomic command (SET NX, GETDEL,
+INCR), so two replicas racing for the same token cannot both win.
+
+If Redis is configured but cannot be reached, every operation raises `SharedStateUnavailable`
+and the guard refuses (fails closed); nothing here ever falls back to per-process state, which
+would let a replayed token through on another replica.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Protocol
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    # Imported only with Redis configured: loading it costs a stdio server's start ~0.2 s.
+    from redis.asyncio import Redis
+
+logger = logging.getLogger("powerpack_mcp.shared")
+
+# A dead Redis must fail a call fast, not hold it for redis-py's default 5 s.
+SOCKET_TIMEOUT = 1.0
+
+
+class SharedStateUnavailable(Exception):
+    """The shared state (Redis) could not be reached; nothing single-use can be decided."""
+
+
+class SharedState(Protocol):
+    """Single-use bookkeeping, in this process or shared by every replica."""
+
+    redis: Redis | None  # the client, for other parts that share Redis (None: in-process)
+
+    @property
+    def reachable(self) -> bool:
+        """False from a failed operation until one succeeds (for health reports)."""
+        ...
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        """Mark `key` spent for `ttl` seconds; True only for the one caller that did so."""
+        ...
+
+    async def spent(self, key: str) -> bool:
+        """Whether `key` was claimed and has not lapsed."""
+        ...
+
+    async def put(self, key: str, value: bytes, ttl: float) -> None: ...
+
+    async def take(self, key: str) -> bytes | None:
+        """The value under `key`, removed in the same step: only one caller gets it."""
+        ...
+
+    async def count(self, key: str) -> int: ...
+
+    async def incr(self, key: str, ttl: float) -> int:
+        """Add one and return the new count; the count lapses `ttl` seconds after this."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class LocalState:
+    """One process's state: dicts with expiry. Async only to match `RedisState`; no method
+    awaits, so a check and a spend inside one call cannot interleave with another call."""
+
+    redis: Redis | None = None
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[bytes, float]] = {}
+        self._counts: dict[str, tuple[int, float]] = {}
+
+    @property
+    def reachable(self) -> bool:
+        return True
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        if await self.spent(key):
+            return False
+        await self.put(key, b"1", ttl)
+        return True
+
+    async def spent(self, key: str) -> bool:
+        found = self._values.get(key)
+        return found is not None and found[1] >= time.time()
+
+    async def put(self, key: str, value: bytes, ttl: float) -> None:
+        now = time.time()
+        self._values = {k: v for k, v in self._values.items() if v[1] >= now}
+        self._values[key] = (value, now + ttl)
+
+    async def take(self, key: str) -> bytes | None:
+        found = self._values.pop(key, None)
+        return found[0] if found is not None and found[1] >= time.time() else None
+
+    async def count(self, key: str) -> int:
+        found = self._counts.get(key)
+        return found[0] if found is not None and found[1] >= time.time() else 0
+
+    async def incr(self, key: str, ttl: float) -> int:
+        now = time.time()
+        self._counts = {k: v for k, v in self._counts.items() if v[1] >= now}
+        value = await self.count(key) + 1
+        self._counts[key] = (value, now + ttl)
+        return value
+
+    async def aclose(self) -> None:
+        return None
+
+
+def redis_client(settings: Settings) -> Redis | None:
+    """The one Redis client a server creates (None without `POWERPACK_MCP_REDIS_URL`).
+
+    Short timeouts so a dead Redis fails a call in about a second; one immediate retry so a
+    connection left stale by a Redis restart is replaced instead of failing a call."""
+    if settings.redis_url is None:
+        return None
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    return Redis.from_url(
+        settings.redis_url.get_secret_value(),
+        socket_timeout=SOCKET_TIMEOUT,
+        socket_connect_timeout=SOCKET_TIMEOUT,
+        retry=Retry(NoBackoff(), 1),
+    )
+
+
+async def open_shared(
+    settings: Settings, *, namespace: str, local: LocalState | None = None
+) -> SharedState:
+    """Redis when configured (checked once, loudly, but never fatal: reads need no Redis),
+    else `local` (one process's state, kept across this server's connections)."""
+    client = redis_client(settings)
+    if client is None:
+        return local if local is not None else LocalState()
+    from .shared_redis import RedisState
+
+    shared = RedisState(client, namespace)
+    if await shared.ping():
+        logger.info("shared state in Redis at %s", shared.where)
+    return shared
