@@ -33,6 +33,7 @@ from .prompts import load_templates, register_prompts
 from .resources import register_resources
 from .settings import ConfigError, Settings
 from .tools import ALL_TOOLS, COMPANIONS, AppContext, ToolSpec
+from .tools.schema import slim_tool
 from .views import add_views
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def sdk_tool(spec: ToolSpec) -> Tool:
     """The SDK's tool, with the schemas it derives from the function's signature. Deriving them
     was nine tenths of a server's build time and never gives another answer, so it is done
     once per process: the test suite builds hundreds of servers."""
-    return Tool.from_function(
+    tool = Tool.from_function(
         spec.fn,
         name=spec.name,
         title=spec.title,
@@ -103,6 +104,7 @@ def sdk_tool(spec: ToolSpec) -> Tool:
         meta=spec.meta,
         structured_output=True,
     )
+    return slim_tool(tool, dict(spec.brief_output))
 
 
 def build_server(

@@ -55,8 +55,8 @@ TOOLS = [
         name="confirm_unrent",
         title="Confirm unrenting (card only)",
         description=(
-            "Used only by the confirmation card a person sees; never call it yourself. It "
-            "unrents the numbers the card showed once the person typed the exact name there."
+            "Only for the confirmation card a person sees: it unrents what the card showed "
+            "once they typed the exact name there. Never call it yourself."
         ),
         read_only=False,
         destructive=True,

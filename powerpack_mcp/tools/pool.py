@@ -30,7 +30,7 @@ from .inputs import ConfirmationToken, Country, Limit, Offset, PowerpackRef, Ser
 from .numbers import PhoneNumber, PoolMember, is_shortcode
 from .powerpacks import resolve
 
-Prefix = Annotated[str, Field(pattern=r"^\d{1,10}$", description="Leading digits, e.g. 415.")]
+Prefix = Annotated[str, Field(pattern=r"^\d{1,10}$", description="e.g. 415")]
 
 
 class PoolListing(BaseModel):
@@ -65,17 +65,19 @@ async def list_pool_numbers(
     ctx: Context[Any],
     powerpack: PowerpackRef,
     type: Annotated[  # Plivo's own name for the filter
-        NumberType | None, Field(description="Only fixed, mobile or toll-free numbers.")
+        NumberType | None, Field(description="Only numbers of this type.")
     ] = None,
-    service: Annotated[Service | None, Field(description="Only sms or mms numbers.")] = None,
-    country_iso2: Annotated[Country | None, Field(description="Only this country.")] = None,
+    service: Annotated[Service | None, Field(description="Only numbers for this service.")] = None,
+    country_iso2: Annotated[
+        Country | None, Field(description="Only this country (e.g. US).")
+    ] = None,
     starts_with: Annotated[
         list[Prefix] | None,
         Field(
             min_length=1,
             max_length=10,
-            description="Only numbers whose national part starts with one of these "
-            "prefixes (at most 10). Needs country_iso2.",
+            description="Only numbers whose national part starts with one of these; "
+            "needs country_iso2.",
         ),
     ] = None,
     limit: Limit = 20,
@@ -188,8 +190,8 @@ async def remove_pool_number(
         bool,
         Field(
             description=(
-                "false (default): the number leaves the pool but stays rented. true: it is "
-                "also unrented, which needs a person's confirmation. Never for short codes."
+                "true: the number is unrented too (a person must confirm; never for short "
+                "codes); false: it stays rented."
             )
         ),
     ] = False,
@@ -283,10 +285,8 @@ TOOLS = [
         name="list_pool_numbers",
         title="List a Powerpack's numbers",
         description=(
-            "Lists the phone numbers (long codes and toll-free) in a Powerpack's number pool, "
-            "one page at a time, with the pool's short codes. Filters: type (fixed, mobile, "
-            "toll-free), service (sms, mms), country_iso2, and starts_with (up to 10 national "
-            "prefixes, needs country_iso2). When has_more is true, call again with "
+            "Lists the phone numbers (long codes and toll-free) in a Powerpack's pool, a page "
+            "at a time, and the pool's short codes. When has_more is true, call again with "
             "offset=next_offset."
         ),
         read_only=True,
@@ -299,10 +299,9 @@ TOOLS = [
         name="add_pool_number",
         title="Add a number to a Powerpack",
         description=(
-            "Adds a phone number (long code or toll-free) that the account already rents to a "
-            "Powerpack's pool, for sms or mms. It does not buy numbers: renting new numbers is "
-            "out of scope, and a number the account does not rent is refused. A number can be "
-            "in one Powerpack at a time. Short codes cannot be added through the API."
+            "Adds a number the account already rents (long code or toll-free) to a "
+            "Powerpack's pool. It never buys numbers: one the account does not rent is "
+            "refused. A number is in one Powerpack at a time; short codes cannot be added."
         ),
         read_only=False,
         destructive=False,
@@ -313,15 +312,11 @@ TOOLS = [
         name="remove_pool_number",
         title="Remove a number from a Powerpack",
         description=(
-            "Takes a phone number or short code out of a Powerpack's pool. By default "
-            "(unrent=false) the number stays rented in the account. With unrent=true the phone "
-            "number is also unrented: Plivo releases it to the carrier after 10 days, for good. "
-            "That is guarded: a person must confirm, by typing the number in a form or in a "
-            "confirmation card the client shows them. If the answer's status is "
-            "'confirmation_required' and it carries a confirmation_token (only where the "
-            "operator allows tokens), show the preview to the user and call again with the "
-            "token only after they explicitly agree; without a token, the user confirms in "
-            "the card. Short codes are only unlinked, never unrented."
+            "Takes a phone number or short code out of a Powerpack's pool; by default it stays "
+            "rented in the account. unrent=true also unrents the phone number: Plivo releases "
+            "it to the carrier after 10 days, for good. A person, never the model, must "
+            "confirm that by typing the number in a form or card: show the user the answer's "
+            "preview. Short codes are only unlinked, never unrented."
         ),
         read_only=False,
         destructive=True,
