@@ -165,7 +165,7 @@ async def _removal_preview(
     context = app(ctx)
     if not unrent or is_shortcode(number) or not context.guard.wants_question(ctx):
         return NotAsked()
-    pack = await context.plivo.resolve_powerpack(powerpack)
+    pack = await context.plivo.resolve_powerpack(powerpack, fresh=True)
     return await context.guard.preview_removal(context.plivo, pack, number)
 
 
@@ -203,7 +203,7 @@ async def remove_pool_number(
             "unrented. Call again with unrent=false to unlink it."
         )
     context = app(ctx)
-    pack = await resolve(ctx, powerpack)
+    pack = await resolve(ctx, powerpack, fresh=unrent)
     if unrent:
         preview = await context.guard.preview_removal(context.plivo, pack, number)
         decision = await context.guard.decide(

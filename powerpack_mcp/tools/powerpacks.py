@@ -66,9 +66,11 @@ class DeleteResult(Unconfirmed):
     message: str
 
 
-async def resolve(ctx: Context[Any], ref: str) -> Powerpack:
-    """A Powerpack by UUID or exact name, with progress while scanning names."""
-    return await app(ctx).plivo.resolve_powerpack(ref, progress_reporter(ctx, "Looking up name"))
+async def resolve(ctx: Context[Any], ref: str, *, fresh: bool = False) -> Powerpack:
+    """A Powerpack by UUID or exact name, with progress while scanning names. `fresh` for
+    actions that unrent: the name is looked up now, never taken from a remembered UUID."""
+    report = progress_reporter(ctx, "Looking up name")
+    return await app(ctx).plivo.resolve_powerpack(ref, report, fresh=fresh)
 
 
 def application_fields(app_type: str | None, app_id: str | None) -> dict[str, str]:
@@ -162,7 +164,7 @@ async def update_powerpack(
     context = app(ctx)
     current = await resolve(ctx, powerpack)
     async with context.audit.change("update_powerpack", target=current.uuid, arguments=fields):
-        return await context.plivo.update_powerpack(current.uuid, fields)
+        return await context.plivo.update_powerpack(current.uuid, fields, name=current.name)
 
 
 @plivo_errors
@@ -173,7 +175,7 @@ async def _delete_preview(
     context = app(ctx)
     if not unrent_numbers or not context.guard.wants_question(ctx):
         return NotAsked()
-    target = await context.plivo.resolve_powerpack(powerpack)
+    target = await context.plivo.resolve_powerpack(powerpack, fresh=True)
     return await context.guard.preview_delete(context.plivo, target)
 
 
@@ -212,7 +214,7 @@ async def delete_powerpack(
     confirmation_token: ConfirmationToken = None,
 ) -> Annotated[CallToolResult, DeleteResult]:
     context = app(ctx)
-    target = await resolve(ctx, powerpack)
+    target = await resolve(ctx, powerpack, fresh=unrent_numbers)
     if unrent_numbers:
         # Read the pool again right before acting: the person approved what they saw.
         preview = await context.guard.preview_delete(context.plivo, target)
@@ -230,7 +232,7 @@ async def delete_powerpack(
     async with context.audit.change(
         "delete_powerpack", target=target.uuid, arguments={"unrent_numbers": False}
     ):
-        await context.plivo.delete_powerpack(target.uuid, unrent_numbers=False)
+        await context.plivo.delete_powerpack(target.uuid, unrent_numbers=False, name=target.name)
     kept = DeleteResult(
         status="deleted",
         uuid=target.uuid,
@@ -260,7 +262,9 @@ async def unrent_and_delete(
                 "shows what is left. Unrenting the rest needs a new confirmation."
             )
         try:
-            await context.plivo.delete_powerpack(target.uuid, unrent_numbers=False)
+            await context.plivo.delete_powerpack(
+                target.uuid, unrent_numbers=False, name=target.name
+            )
         except PlivoError as exc:
             change.outcome = "partial"
             raise ToolError(
