@@ -121,3 +121,17 @@ async def test_actions_that_unrent_look_the_name_up_afresh(
         reads = calls.count(("GET", f"Powerpack/{uuid}/"))
         assert reads >= 1
         assert len(scans(calls)) == reads
+
+
+async def test_a_first_lookup_asks_each_page_once_never_more_than_8_at_a_time(
+    emulator: Emulator,
+) -> None:
+    await emulator.seed(297)  # 300 Powerpacks, 15 pages; the name is on the last one
+    # Latency keeps each request open long enough for the ones sent with it to overlap.
+    await emulator.fault(method="GET", path=r"/Powerpack/$", delay_ms=50)
+    async with connect(emulator.app, timeout=10.0) as client:
+        (await emulator.http.delete("/_sandbox/stats")).raise_for_status()
+        ok(await lookup(client, "seed-00297"))
+        stats = (await emulator.http.get("/_sandbox/stats")).json()
+    assert stats["max_in_flight"] == 8
+    assert len(scans(await emulator.api_calls())) == 15
