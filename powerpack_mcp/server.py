@@ -104,7 +104,7 @@ def sdk_tool(spec: ToolSpec) -> Tool:
         meta=spec.meta,
         structured_output=True,
     )
-    return slim_tool(tool, dict(spec.brief_output))
+    return slim_tool(tool, dict(spec.brief_output), dict(spec.brief_input_items))
 
 
 def build_server(

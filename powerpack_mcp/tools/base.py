@@ -62,6 +62,8 @@ class ToolSpec:
     #: (model name, sentence): in the answer's schema, that model is its required fields
     #: and the sentence, because another tool's answer spells it out (see tools.schema).
     brief_output: tuple[tuple[str, str], ...] = ()
+    #: (list parameter, sentence): its items' schema is left to the tool that spells it out.
+    brief_input_items: tuple[tuple[str, str], ...] = ()
 
     @property
     def meta(self) -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ class CardConfirmed(BaseModel):
     """What the card's confirmation did."""
 
     status: Literal["unrented"]
-    numbers_unrented: list[str] = Field(description="In E.164, exactly those whose rental ended.")
+    numbers_unrented: list[str] = Field(description="In E.164.")
     powerpack_deleted: bool
     message: str
 
@@ -55,8 +55,8 @@ TOOLS = [
         name="confirm_unrent",
         title="Confirm unrenting (card only)",
         description=(
-            "Only for the confirmation card a person sees: it unrents what the card showed "
-            "once they typed the exact name there. Never call it yourself."
+            "Only for the confirmation card: it unrents what the card showed once the person "
+            "typed the exact name there. Never call it yourself."
         ),
         read_only=False,
         destructive=True,

@@ -77,7 +77,7 @@ Priorities = Annotated[
     ),
 ]
 
-Limit = Annotated[int, Field(ge=1, le=20, description="Page size (Plivo's maximum is 20).")]
+Limit = Annotated[int, Field(ge=1, le=20)]  # the bounds say it: Plivo's largest page is 20
 Offset = Annotated[int, Field(ge=0, description="Items to skip: the last answer's next_offset.")]
 
 Country = Annotated[

@@ -348,6 +348,14 @@ TOOLS = [
         destructive=True,  # Overwrites settings that senders depend on.
         idempotent=True,
         brief_output=_BRIEF,
+        # A model changing priorities edits the list get_powerpack's answer shows.
+        brief_input_items=(
+            (
+                "number_priority",
+                "Items as in create_powerpack and get_powerpack's answer: {country_iso, "
+                "service_type, priority: {priority1, priority2, priority3}}.",
+            ),
+        ),
     ),
     ToolSpec(
         fn=delete_powerpack,

@@ -32,13 +32,22 @@ _OUTPUT_DEPTH = 2
 _OUTPUT_ONLY_DROPPED = frozenset({"default", "format", "additionalProperties"})
 
 
-def slim_tool(tool: Tool, brief: Mapping[str, str] | None = None) -> Tool:
+def slim_tool(
+    tool: Tool,
+    brief: Mapping[str, str] | None = None,
+    brief_items: Mapping[str, str] | None = None,
+) -> Tool:
     """The SDK's tool with both schemas slimmed (the SDK reads them live, per call), its
     answers' text compact.
 
     `brief` maps a model's name to the sentence that replaces its fields in the answer's
-    schema (all but the required ones)."""
+    schema (all but the required ones). `brief_items` maps a list parameter to the sentence
+    that replaces its items' schema, spelled out by another tool's (they are still checked)."""
     tool.parameters = slim_input(tool.parameters)
+    for name, sentence in (brief_items or {}).items():
+        prop = tool.parameters["properties"][name]
+        prop["items"] = {"type": "object"}
+        prop["description"] = f"{prop['description']} {sentence}"
     output = tool.fn_metadata.output_schema
     if output is not None:
         tool.fn_metadata.output_schema = slim_output(output, brief or {})
@@ -115,6 +124,8 @@ def _node(schema: dict[str, Any], *, output: bool, depth: int = 0) -> dict[str, 
             continue
         if key == "type" and output and "enum" in schema:
             continue  # the enum says it
+        if key == "description" and _lists_enum(value, schema.get("enum")):
+            continue  # "SMS or MMS." next to enum [SMS, MMS]
         slim[key] = _children(key, value, output=output, depth=depth)
     return slim
 
@@ -127,6 +138,14 @@ def _children(key: str, value: Any, *, output: bool, depth: int) -> Any:
     if key in ("anyOf", "oneOf", "allOf"):
         return [_node(branch, output=output, depth=depth) for branch in value]
     return value
+
+
+def _lists_enum(description: Any, enum: Any) -> bool:
+    """A description that only names the enum's values, which the enum already lists."""
+    if not isinstance(description, str) or not isinstance(enum, list):
+        return False
+    words = description.replace(",", " ").rstrip(".").split()
+    return {w for w in words if w != "or"} == {str(v) for v in enum if v is not None}
 
 
 def _is_object(schema: dict[str, Any]) -> bool:
