@@ -159,7 +159,7 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                 "type": "object",
                 "properties": {
                     "powerpack": {
-                        "description": "The Powerpack's UUID or exact name.",
+                        "description": "UUID or exact name.",
                         "type": "string",
                     }
                 },
@@ -176,12 +176,12 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                     },
                     "sticky_sender": {
                         "default": True,
-                        "description": "Sticky Sender: a destination always gets messages from the same number.",
+                        "description": "A destination always gets messages from the same number.",
                         "type": "boolean",
                     },
                     "local_connect": {
                         "default": True,
-                        "description": "Local Connect: prefer numbers in the destination's area code, then state.",
+                        "description": "Prefer numbers in the destination's area code, then state.",
                         "type": "boolean",
                     },
                     "application_type": {
@@ -241,7 +241,7 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                 "type": "object",
                 "properties": {
                     "powerpack": {
-                        "description": "The Powerpack's UUID or exact name.",
+                        "description": "UUID or exact name.",
                         "type": "string",
                     },
                     "name": {
@@ -251,11 +251,11 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                         "type": "string",
                     },
                     "sticky_sender": {
-                        "description": "Sticky Sender: a destination always gets messages from the same number.",
+                        "description": "A destination always gets messages from the same number.",
                         "type": "boolean",
                     },
                     "local_connect": {
-                        "description": "Local Connect: prefer numbers in the destination's area code, then state.",
+                        "description": "Prefer numbers in the destination's area code, then state.",
                         "type": "boolean",
                     },
                     "application_type": {
@@ -282,7 +282,7 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                 "type": "object",
                 "properties": {
                     "powerpack": {
-                        "description": "The Powerpack's UUID or exact name.",
+                        "description": "UUID or exact name.",
                         "type": "string",
                     },
                     "unrent_numbers": {
@@ -302,7 +302,7 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                 "type": "object",
                 "properties": {
                     "powerpack": {
-                        "description": "The Powerpack's UUID or exact name.",
+                        "description": "UUID or exact name.",
                         "type": "string",
                     },
                     "type": {
@@ -349,7 +349,7 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                 "type": "object",
                 "properties": {
                     "powerpack": {
-                        "description": "The Powerpack's UUID or exact name.",
+                        "description": "UUID or exact name.",
                         "type": "string",
                     },
                     "number": {
@@ -371,7 +371,7 @@ async def test_input_schemas(sandbox_app: Starlette) -> None:
                 "type": "object",
                 "properties": {
                     "powerpack": {
-                        "description": "The Powerpack's UUID or exact name.",
+                        "description": "UUID or exact name.",
                         "type": "string",
                     },
                     "number": {

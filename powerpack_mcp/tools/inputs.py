@@ -27,9 +27,7 @@ def _ref_length(value: str) -> str:
     return value
 
 
-PowerpackRef = Annotated[
-    str, AfterValidator(_ref_length), Field(description="The Powerpack's UUID or exact name.")
-]
+PowerpackRef = Annotated[str, AfterValidator(_ref_length), Field(description="UUID or exact name.")]
 
 PowerpackName = Annotated[
     str,
@@ -43,12 +41,12 @@ PowerpackName = Annotated[
 
 StickySender = Annotated[
     bool,
-    Field(description="Sticky Sender: a destination always gets messages from the same number."),
+    Field(description="A destination always gets messages from the same number."),
 ]
 
 LocalConnect = Annotated[
     bool,
-    Field(description="Local Connect: prefer numbers in the destination's area code, then state."),
+    Field(description="Prefer numbers in the destination's area code, then state."),
 ]
 
 AppType = Annotated[
