@@ -6,11 +6,12 @@ specifies for prompts and resources."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
 from mcp import MCPError
+from mcp.server.apps import client_supports_apps
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.types import INVALID_PARAMS, INVALID_REQUEST, CallToolResult, TextContent
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
@@ -48,6 +49,21 @@ def refuse_hidden(hidden: dict[str, str]) -> ServerMiddleware:
 _AUDITED_ARGUMENTS = ("powerpack", "number", "unrent", "unrent_numbers", "confirmation_id")
 
 
+def app_only_for_apps(names: frozenset[str]) -> ServerMiddleware:
+    """App-only tools (the card's confirm_unrent) are listed only to clients that negotiated
+    MCP Apps on this request. A host that shows views keeps them from the model; any other
+    client would hand them to the model, which can do nothing with them but spend context
+    (a call without a card is refused anyway)."""
+
+    async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        result = await call_next(ctx)
+        if ctx.method != "tools/list" or client_supports_apps(ctx):
+            return result
+        return _filtered(result, lambda name: name not in names)
+
+    return middleware
+
+
 def enforce_scopes(rights: Rights, *, tokens_required: bool) -> ServerMiddleware:
     """`tools/list` shows each caller only the tools it may call; a call outside its scopes
     is refused with the reason (and recorded) before anything reads or sends."""
@@ -74,14 +90,20 @@ def enforce_scopes(rights: Rights, *, tokens_required: bool) -> ServerMiddleware
 
 
 def _visible(result: HandlerResult, rights: Rights, scopes: frozenset[str]) -> HandlerResult:
-    def shown(name: Any) -> bool:
-        return isinstance(name, str) and rights.to_list(name) <= scopes
+    return _filtered(result, lambda name: rights.to_list(name) <= scopes)
+
+
+def _filtered(result: HandlerResult, shown: Callable[[str], bool]) -> HandlerResult:
+    """A tools/list answer (a dict or the model) with only the tools `shown` keeps."""
+
+    def keep(name: Any) -> bool:
+        return isinstance(name, str) and shown(name)
 
     if isinstance(result, dict) and isinstance(result.get("tools"), list):
-        return {**result, "tools": [t for t in result["tools"] if shown(t.get("name"))]}
+        return {**result, "tools": [t for t in result["tools"] if keep(t.get("name"))]}
     tools = getattr(result, "tools", None)
     if isinstance(tools, list) and hasattr(result, "model_copy"):
-        return result.model_copy(update={"tools": [t for t in tools if shown(t.name)]})  # type: ignore[union-attr]
+        return result.model_copy(update={"tools": [t for t in tools if keep(t.name)]})  # type: ignore[union-attr]
     return result
 
 

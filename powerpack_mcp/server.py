@@ -22,6 +22,7 @@ from .audit import AuditLog
 from .guard import AnswerBook, Guard, TokenSigner
 from .guard.views import ViewConfirmations
 from .middleware import (
+    app_only_for_apps,
     concise_argument_errors,
     enforce_scopes,
     prompt_arguments,
@@ -38,6 +39,7 @@ from .resources import register_resources
 from .settings import ConfigError, Settings
 from .shared import LocalState, SharedState, open_shared
 from .tools import ALL_TOOLS, COMPANIONS, AppContext, ToolSpec
+from .tools.schema import slim_tool
 from .views import add_views
 
 if TYPE_CHECKING:
@@ -98,11 +100,15 @@ def select_tools(settings: Settings) -> tuple[list[ToolSpec], dict[str, str]]:
 
 
 @functools.cache
-def sdk_tool(spec: ToolSpec) -> Tool:
+def sdk_tool(spec: ToolSpec, *, tokens: bool = False) -> Tool:
     """The SDK's tool, with the schemas it derives from the function's signature. Deriving them
     was nine tenths of a server's build time and never gives another answer, so it is done
-    once per process: the test suite builds hundreds of servers."""
-    return Tool.from_function(
+    once per process: the test suite builds hundreds of servers.
+
+    Without token mode (`tokens`), no confirmation token is ever issued, so the parameter
+    that passes one back and the answer's field that carries one are left out of the
+    schemas: a model reads them in every conversation for nothing."""
+    tool = Tool.from_function(
         spec.fn,
         name=spec.name,
         title=spec.title,
@@ -111,6 +117,8 @@ def sdk_tool(spec: ToolSpec) -> Tool:
         meta=spec.meta,
         structured_output=True,
     )
+    unused = frozenset() if tokens else frozenset({"confirmation_token"})
+    return slim_tool(tool, dict(spec.brief_output), dict(spec.brief_input_items), unused)
 
 
 def build_server(
@@ -176,6 +184,7 @@ def build_server(
     ]
     rights = Rights({spec.name: spec.read_only for spec in ALL_TOOLS})
     middleware.insert(0, enforce_scopes(rights, tokens_required=token_verifier is not None))
+    middleware.insert(0, app_only_for_apps(frozenset(COMPANIONS)))
     if hidden:
         middleware.insert(0, refuse_hidden(hidden))
     if metrics is not None:
@@ -191,7 +200,7 @@ def build_server(
         version=__version__,
         instructions=instructions,
         lifespan=lifespan,
-        tools=[sdk_tool(spec) for spec in served],
+        tools=[sdk_tool(spec, tokens=settings.confirm == "token") for spec in served],
         middleware=middleware,
         token_verifier=token_verifier,
         extensions=[apps],

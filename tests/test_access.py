@@ -33,7 +33,8 @@ WRITES = {
 
 
 async def listed(url: str, token: str) -> set[str]:
-    async with http_client(url, token) as client:
+    """What a host showing MCP Apps lists (the card's confirm_unrent only goes to those)."""
+    async with http_client(url, token, apps=True) as client:
         return {tool.name for tool in (await client.list_tools()).tools}
 
 
@@ -129,9 +130,13 @@ async def test_a_reader_cannot_read_resources_it_is_not_granted() -> None:
 
 @pytest.mark.anyio
 async def test_without_tokens_the_local_caller_keeps_every_tool(sandbox_app: Starlette) -> None:
-    async with connect(sandbox_app) as client:
+    async with connect(sandbox_app, apps=True) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
     assert names == READS | WRITES | {"confirm_unrent"}
+    # A client that shows no cards is not handed the card's tool (context for nothing).
+    async with connect(sandbox_app) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+    assert names == READS | WRITES
 
 
 @pytest.mark.parametrize(

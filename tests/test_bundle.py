@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 from stdio_support import clean_env
-from support import ok
+from support import APPS, ok
 
 from powerpack_mcp import __version__
 from powerpack_mcp.cli import parser
@@ -93,7 +93,8 @@ def test_claude_desktop_confirms_in_the_card_not_with_a_token() -> None:
 
 @pytest.mark.anyio
 async def test_the_declared_tools_are_the_servers() -> None:
-    async with Client(build_server(Settings(sandbox=True))) as client:
+    # Claude Desktop shows MCP Apps, so it is listed the card's own tool too.
+    async with Client(build_server(Settings(sandbox=True)), extensions=[APPS]) as client:
         tools = (await client.list_tools()).tools
     # The card's own tool is for the card alone: hosts keep it from the model and the user.
     for_model = {

@@ -30,6 +30,7 @@ from .models import (
     ShortcodePage,
     is_toll_free,
 )
+from .names import MemoryNames, Names
 from .observe import SILENT, Observer
 from .ratelimit import RequestBudget
 from .redact import secret_forms
@@ -37,6 +38,9 @@ from .redact import secret_forms
 M = TypeVar("M", bound=BaseModel)
 
 PAGE_SIZE = 20  # Plivo's largest page.
+#: Pages a name scan asks for at once before it knows the account's size: the transport's
+#: in-flight bound (8) would hold back any more anyway.
+FIRST_ROUND = 8
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 Progress = Callable[[int, int], Awaitable[None]]
@@ -80,8 +84,10 @@ class PowerpackNotFound(NotFound):
 class PlivoClient:
     """Typed calls for Powerpacks and their number pools, over one shared HTTP client."""
 
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, names: Names | None = None) -> None:
         self._t = transport
+        self._names: Names = names if names is not None else MemoryNames()
+        self._pages: int | None = None  # the Powerpack list's length in pages, last seen
 
     # Powerpacks ---------------------------------------------------------------------------
 
@@ -89,7 +95,9 @@ class PlivoClient:
         data = await self._t.request(
             "GET", "Powerpack/", what="Powerpack list", params={"limit": limit, "offset": offset}
         )
-        return _parse(PowerpackPage, data, "the Powerpack list")
+        page = _parse(PowerpackPage, data, "the Powerpack list")
+        self._pages = _page_count(page)
+        return page
 
     async def get_powerpack(self, uuid: str) -> Powerpack:
         data = await self._t.request(
@@ -101,65 +109,106 @@ class PlivoClient:
         data = await self._t.request("POST", "Powerpack/", what="Powerpack", body=fields)
         return _parse(Powerpack, data, "the new Powerpack")
 
-    async def update_powerpack(self, uuid: str, fields: Mapping[str, Any]) -> Powerpack:
+    async def update_powerpack(
+        self, uuid: str, fields: Mapping[str, Any], *, name: str | None = None
+    ) -> Powerpack:
+        """`name`: the Powerpack's name before the change, if known (a rename forgets it)."""
         data = await self._t.request(
             "POST", f"Powerpack/{_segment(uuid)}/", what=f"Powerpack '{uuid}'", body=fields
         )
-        return _parse(Powerpack, data, f"the updated Powerpack '{uuid}'")
+        updated = _parse(Powerpack, data, f"the updated Powerpack '{uuid}'")
+        if name is not None and name != updated.name:
+            await self._names.forget(name)
+        await self._names.put(updated.name, updated.uuid)
+        return updated
 
-    async def delete_powerpack(self, uuid: str, *, unrent_numbers: bool) -> None:
+    async def delete_powerpack(
+        self, uuid: str, *, unrent_numbers: bool, name: str | None = None
+    ) -> None:
+        """`name`: the Powerpack's name, if known, forgotten with it."""
         await self._t.request(
             "DELETE",
             f"Powerpack/{_segment(uuid)}/",
             what=f"Powerpack '{uuid}'",
             body={"unrent_numbers": unrent_numbers},
         )
+        if name is not None:
+            await self._names.forget(name)
 
-    async def resolve_powerpack(self, ref: str, progress: Progress | None = None) -> Powerpack:
-        """A Powerpack by UUID or by exact name (names are unique per account)."""
+    async def resolve_powerpack(
+        self, ref: str, progress: Progress | None = None, *, fresh: bool = False
+    ) -> Powerpack:
+        """A Powerpack by UUID or by exact name (names are unique per account).
+
+        `fresh`: find the name by scanning, never from a remembered UUID (for actions that
+        unrent numbers: what a person confirms must be looked up now)."""
         if looks_like_uuid(ref):
             try:
                 return await self.get_powerpack(ref)
             except NotFound:
                 pass  # A name may look like a UUID; fall through to the name scan.
-        return await self.find_powerpack_by_name(ref, progress)
+        return await self.find_powerpack_by_name(ref, progress, fresh=fresh)
 
     async def find_powerpack_by_name(
-        self, name: str, progress: Progress | None = None
+        self, name: str, progress: Progress | None = None, *, fresh: bool = False
     ) -> Powerpack:
-        """Scan list pages, several at once, stopping as soon as the name is seen."""
-        first = await self.list_powerpacks(offset=0)
-        scan = _NameScan(name, pages=max(1, math.ceil(first.meta.total_count / PAGE_SIZE)))
-        scan.see(first)
-        if scan.found is None and scan.pages > 1:
-            await self._scan_rest(scan, progress)
-        if scan.error is not None:
-            raise scan.error
-        if scan.found is None:
-            raise PowerpackNotFound(name, scan.near)
+        """The remembered UUID, proven by one GET; else a scan of the list pages."""
+        if not fresh and (known := await self._remembered(name)) is not None:
+            return known
+        listed = await self._scan(name, progress)
         # List objects lack number_priority: fetch the whole Powerpack.
-        return await self.get_powerpack(scan.found.uuid)
+        pack = await self.get_powerpack(listed.uuid)
+        if pack.name != name:  # renamed between the scan and the GET
+            raise PowerpackNotFound(name)
+        await self._names.put(name, pack.uuid)
+        return pack
 
-    async def _scan_rest(self, scan: _NameScan, progress: Progress | None) -> None:
+    async def _remembered(self, name: str) -> Powerpack | None:
+        """The Powerpack the name was last seen with, if it still has that exact name."""
+        uuid = await self._names.get(name)
+        if uuid is None:
+            return None
+        try:
+            pack = await self.get_powerpack(uuid)
+        except NotFound:
+            pack = None  # deleted since
+        if pack is None or pack.name != name:
+            await self._names.forget(name)
+            return None
+        return pack
+
+    async def _scan(self, name: str, progress: Progress | None) -> Powerpack:
+        """Pages several at once, stopping as soon as the name is seen: a first round sized
+        by what the list was last seen to hold (8 pages if never), then the rest of what the
+        answers count. The transport's bound keeps at most 8 requests in flight."""
+        first_round = min(FIRST_ROUND, self._pages or FIRST_ROUND)
+        scan = _NameScan(name, pages=first_round)
         async with anyio.create_task_group() as tg:
 
-            async def fetch(offset: int) -> None:
+            async def fetch(page_no: int) -> None:
                 try:
-                    page = await self.list_powerpacks(offset=offset)
+                    page = await self.list_powerpacks(offset=page_no * PAGE_SIZE)
                 except PlivoError as exc:
                     scan.error = exc
                     tg.cancel_scope.cancel()
                     return
                 if scan.see(page):
                     tg.cancel_scope.cancel()
-                elif progress is not None:
+                    return
+                for later in scan.more(_page_count(page)):
+                    tg.start_soon(fetch, later)
+                if progress is not None:
                     # Shielded: a hit on another page must not swallow a report already due.
                     with anyio.CancelScope(shield=True):
-                        await progress(scan.done, scan.pages)
+                        await progress(min(scan.done, scan.pages), scan.pages)
 
-            # The transport's semaphore bounds how many of these are in flight at once.
-            for page_no in range(1, scan.pages):
-                tg.start_soon(fetch, page_no * PAGE_SIZE)
+            for page_no in range(first_round):
+                tg.start_soon(fetch, page_no)
+        if scan.error is not None:
+            raise scan.error
+        if scan.found is None:
+            raise PowerpackNotFound(name, scan.near)
+        return scan.found
 
     # Number pools -------------------------------------------------------------------------
 
@@ -281,12 +330,17 @@ class PlivoClient:
         )
 
 
+def _page_count(page: PowerpackPage) -> int:
+    return max(1, math.ceil(page.meta.total_count / PAGE_SIZE))
+
+
 class _NameScan:
     """What a name scan has seen so far."""
 
     def __init__(self, name: str, pages: int) -> None:
         self.name = name
-        self.pages = pages
+        self.asked = pages  # pages asked for so far
+        self.pages = pages  # the list's length in pages, as the last answer counts it
         self.done = 0
         self.found: Powerpack | None = None
         self.error: PlivoError | None = None
@@ -301,6 +355,12 @@ class _NameScan:
             if powerpack.name.casefold() == self.name.casefold():
                 self.near.append(powerpack.name)
         return False
+
+    def more(self, pages: int) -> range:
+        """The pages still to ask for, now that an answer counts `pages`."""
+        start, self.pages = self.asked, pages
+        self.asked = max(self.asked, pages)
+        return range(start, self.asked)
 
 
 @asynccontextmanager

@@ -116,7 +116,7 @@ class Powerpack(BaseModel):
     sticky_sender: bool | None = Field(
         default=None,
         exclude_if=_unknown,
-        description="Left out if Plivo's answer does not carry it (some older answers).",
+        description="Absent if Plivo omits it (some older answers).",
     )
     local_connect: bool
     application_type: Annotated[ApplicationType | None, BeforeValidator(_empty_to_none)] = None
@@ -125,9 +125,7 @@ class Powerpack(BaseModel):
         default=None,
         # Unknown is not "none": a list entry must not claim a Powerpack has no priority.
         exclude_if=_unknown,
-        description=(
-            "Left out where Plivo does not send it, as in list results: get_powerpack has it."
-        ),
+        description="Absent if Plivo omits it (list results): not the same as none.",
     )
     number_pool_uuid: str | None = None
     created_on: datetime | None = None

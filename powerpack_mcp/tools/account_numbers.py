@@ -234,27 +234,23 @@ def _wanted(
 @plivo_errors
 async def list_account_numbers(
     ctx: Context[Any],
-    spare_only: Annotated[
-        bool, Field(description="Only numbers in no Powerpack's pool (reads every pool).")
-    ] = False,
-    with_powerpack: Annotated[
-        bool, Field(description="Say which Powerpack holds each number (reads every pool).")
-    ] = False,
-    type: Annotated[AccountType | None, Field(description="Only this type.")] = None,
-    country_iso2: Annotated[Country | None, Field(description="Only this country.")] = None,
+    spare_only: Annotated[bool, Field(description="Only numbers in no Powerpack's pool.")] = False,
+    with_powerpack: Annotated[bool, Field(description="Name each number's Powerpack.")] = False,
+    type: AccountType | None = None,
+    country_iso2: Annotated[Country | None, Field(description="e.g. US")] = None,
     region: Annotated[
         str | None,
-        Field(min_length=2, max_length=64, description="Only regions containing this, e.g. Texas."),
+        Field(min_length=2, max_length=64, description="Contains this, e.g. Texas."),
     ] = None,
     number_startswith: Annotated[
         str | None,
-        Field(pattern=r"^\+?\d{1,15}$", description="Leading digits, country code first: 1512."),
+        Field(pattern=r"^\+?\d{1,15}$", description="Country code first, e.g. 1512."),
     ] = None,
     services: Annotated[
         list[AccountService] | None,
-        Field(min_length=1, max_length=3, description="Only numbers offering all of these."),
+        Field(min_length=1, max_length=3, description="Offers all of these."),
     ] = None,
-    limit: Annotated[int, Field(ge=1, le=MAX_PAGE, description="Page size, 1 to 100.")] = 20,
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 20,
     offset: Offset = 0,
 ) -> AccountNumbers:
     plivo = app(ctx).plivo
@@ -298,11 +294,10 @@ TOOLS = [
         name="list_account_numbers",
         title="List the account's numbers",
         description=(
-            "Lists the phone numbers the account rents, a page at a time (has_more, "
-            "next_offset). Filters: type, country_iso2, region (e.g. Texas), "
-            "number_startswith, services. spare_only=true: only numbers in no Powerpack's "
-            "pool, ready for add_pool_number(numbers=[...]). with_powerpack=true: names each "
-            "number's Powerpack. Both read every pool; `read` says what was read."
+            "Lists the phone numbers the account rents, a page at a time, filtered. "
+            "spare_only=true: only those in no Powerpack's pool, ready for "
+            "add_pool_number(numbers=[...]). spare_only and with_powerpack read every pool; "
+            "`read` says what was read."
         ),
         read_only=True,
         destructive=False,

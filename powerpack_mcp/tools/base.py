@@ -62,6 +62,11 @@ class ToolSpec:
     open_world: bool = True  # Every tool talks to Plivo, outside this process.
     view: str | None = None  # the MCP Apps view (ui:// resource) hosts render its results in
     visibility: tuple[str, ...] | None = None  # ("app",): only a view may call it
+    #: (model name, sentence): in the answer's schema, that model is its required fields
+    #: and the sentence, because another tool's answer spells it out (see tools.schema).
+    brief_output: tuple[tuple[str, str], ...] = ()
+    #: (list parameter, sentence): its items' schema is left to the tool that spells it out.
+    brief_input_items: tuple[tuple[str, str], ...] = ()
 
     @property
     def meta(self) -> dict[str, Any] | None:
@@ -74,8 +79,8 @@ class ToolSpec:
 
     @property
     def annotations(self) -> ToolAnnotations:
+        # No title here: the tool's own title says it (clients read that first).
         return ToolAnnotations(
-            title=self.title,
             read_only_hint=self.read_only,
             destructive_hint=self.destructive,
             idempotent_hint=self.idempotent,
@@ -84,12 +89,28 @@ class ToolSpec:
 
 
 def result(answer: BaseModel, meta: dict[str, Any] | None = None) -> CallToolResult:
-    """The answer as the SDK would send it, plus `_meta` for the host's view only."""
-    text = pydantic_core.to_json(answer, fallback=str, indent=2).decode()
+    """The answer as structured content and its compact JSON text (a model reads the text:
+    indenting it would cost about a third more of its context), plus `_meta` for the host's
+    view only."""
     structured = answer.model_dump(mode="json", by_alias=True)
+    text = pydantic_core.to_json(structured).decode()
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=structured, meta=meta
     )
+
+
+def compact_answers(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A tool that returns its output model answers through `result`: compact text (the SDK
+    would indent it), and the structured content dumped once from the validated model."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        answer = await fn(*args, **kwargs)
+        if isinstance(answer, CallToolResult) or not isinstance(answer, BaseModel):
+            return answer  # already an answer (with _meta for a view, or an error)
+        return result(answer)
+
+    return wrapper
 
 
 def page_position(meta: PageMeta, count: int) -> dict[str, Any]:

@@ -22,7 +22,7 @@ class CardConfirmed(BaseModel):
     """What the card's confirmation did."""
 
     status: Literal["unrented"]
-    numbers_unrented: list[str] = Field(description="In E.164, exactly those whose rental ended.")
+    numbers_unrented: list[str] = Field(description="In E.164.")
     powerpack_deleted: bool
     message: str
 
@@ -59,8 +59,8 @@ TOOLS = [
         name="confirm_unrent",
         title="Confirm unrenting (card only)",
         description=(
-            "Used only by the confirmation card a person sees; never call it yourself. It "
-            "unrents the numbers the card showed once the person typed the exact name there."
+            "Only for the confirmation card: it unrents what the card showed once the person "
+            "typed the exact name there. Never call it yourself."
         ),
         read_only=False,
         destructive=True,

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from ..plivo.models import ApplicationType, NumberPriority, NumberService, lower, upper
 
 NAME_MAX = 64
+REF_MAX = 128
 
 
 def _printable_name(value: str) -> str:
@@ -19,52 +20,39 @@ def _printable_name(value: str) -> str:
     return value
 
 
-PowerpackRef = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=128,
-        description="The Powerpack's UUID, or its exact name (names are unique per account).",
-    ),
-]
+def _ref_length(value: str) -> str:
+    # Checked, not published: a bound on our side, not a rule a model needs to read.
+    if not 1 <= len(value) <= REF_MAX:
+        raise ValueError(f"must be 1 to {REF_MAX} characters")
+    return value
+
+
+PowerpackRef = Annotated[str, AfterValidator(_ref_length), Field(description="UUID or exact name.")]
 
 PowerpackName = Annotated[
     str,
     Field(
         min_length=1,
         max_length=NAME_MAX,
-        description=(
-            f"1 to {NAME_MAX} printable characters, no leading or trailing spaces; "
-            "unique across the account's Powerpacks."
-        ),
+        description="Unique in the account; printable, no leading or trailing spaces.",
     ),
     AfterValidator(_printable_name),
 ]
 
 StickySender = Annotated[
     bool,
-    Field(
-        description=(
-            "Sticky Sender: a destination always receives messages from the same pool number, "
-            "so recipients see one consistent sender."
-        )
-    ),
+    Field(description="A destination always gets messages from the same number."),
 ]
 
 LocalConnect = Annotated[
     bool,
-    Field(
-        description=(
-            "Local Connect: prefer pool numbers matching the destination's area code, then its "
-            "state, so recipients see a local sender."
-        )
-    ),
+    Field(description="Prefer numbers in the destination's area code, then state."),
 ]
 
 AppType = Annotated[
     ApplicationType,
     BeforeValidator(lower),
-    Field(description="The kind of application: 'xml' (an XML application) or 'phlo'."),
+    Field(description="The application's kind; needs application_id."),
 ]
 
 AppId = Annotated[
@@ -72,10 +60,7 @@ AppId = Annotated[
     Field(
         min_length=1,
         max_length=64,
-        description=(
-            "The ID of the XML application or PHLO that numbers in this Powerpack use, "
-            "or 'none' for no application. Needs application_type unless 'none'."
-        ),
+        description="The XML application's or PHLO's ID the numbers use; 'none' detaches.",
     ),
 ]
 
@@ -84,20 +69,19 @@ Priorities = Annotated[
     Field(
         max_length=100,
         description=(
-            "Per country and service type (SMS/MMS), the order in which short codes, toll-free "
-            "and long codes send. Each of shortcode, tollfree, longcode appears once per item; "
-            "one item per (country_iso, service_type)."
+            "Per country and service type, the order in which sender types are tried: "
+            "priority1 first; shortcode, tollfree and longcode each once. One item per pair."
         ),
     ),
 ]
 
-Limit = Annotated[int, Field(ge=1, le=20, description="Page size, 1 to 20 (Plivo's maximum).")]
-Offset = Annotated[int, Field(ge=0, description="How many items to skip; use next_offset.")]
+Limit = Annotated[int, Field(ge=1, le=20)]  # the bounds say it: Plivo's largest page is 20
+Offset = Annotated[int, Field(ge=0, description="The last answer's next_offset.")]
 
 Country = Annotated[
     str,
     BeforeValidator(upper),
-    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code, e.g. US."),
+    Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. US."),
 ]
 Service = Annotated[NumberService, BeforeValidator(lower)]
 
@@ -106,8 +90,8 @@ ConfirmationToken = Annotated[
     Field(
         max_length=2048,
         description=(
-            "Only when unrenting, on servers in token mode: the confirmation_token from the "
-            "previous answer, passed back after the user explicitly agreed to its preview."
+            "Token mode only: the previous answer's confirmation_token, passed back only after "
+            "the user explicitly agreed to its preview."
         ),
     ),
 ]

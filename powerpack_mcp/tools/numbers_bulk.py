@@ -40,7 +40,7 @@ Numbers = Annotated[
     Field(
         min_length=1,
         max_length=MAX_NUMBERS,
-        description="Several numbers at once (up to 100), instead of number; answered per number.",
+        description="Up to 100 numbers instead of number, answered one by one.",
     ),
 ]
 

@@ -33,7 +33,7 @@ from .numbers import PhoneNumber, PoolMember, is_shortcode, phone_number
 from .numbers_bulk import NumberResult, Numbers, Outcomes, add_many, remove_many, unrent_outcomes
 from .powerpacks import resolve
 
-Prefix = Annotated[str, Field(pattern=r"^\d{1,10}$", description="Leading digits, e.g. 415.")]
+Prefix = Annotated[str, Field(pattern=r"^\d{1,10}$", description="e.g. 415")]
 
 
 class PoolListing(BaseModel):
@@ -52,12 +52,23 @@ class PoolListing(BaseModel):
     next_offset: int | None
 
 
+class PoolAdd(BaseModel):
+    """What add_pool_number did."""
+
+    status: Literal["added", "partial", "unchanged"]
+    powerpack_uuid: str
+    powerpack_name: str
+    number: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    results: list[NumberResult] | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="Per number, for a list."
+    )
+    message: str
+
+
 class PoolChange(Unconfirmed):
     """What add_pool_number or remove_pool_number did, or why it did nothing."""
 
-    status: Literal[
-        "added", "removed", "partial", "unchanged", "cancelled", "confirmation_required"
-    ]
+    status: Literal["removed", "partial", "unchanged", "cancelled", "confirmation_required"]
     powerpack_uuid: str
     powerpack_name: str
     number: str | None = Field(default=None, exclude_if=lambda v: v is None)
@@ -73,17 +84,17 @@ async def list_pool_numbers(
     ctx: Context[Any],
     powerpack: PowerpackRef,
     type: Annotated[  # Plivo's own name for the filter
-        NumberType | None, Field(description="Only fixed, mobile or toll-free numbers.")
+        NumberType | None, Field()
     ] = None,
-    service: Annotated[Service | None, Field(description="Only sms or mms numbers.")] = None,
-    country_iso2: Annotated[Country | None, Field(description="Only this country.")] = None,
+    service: Service | None = None,
+    country_iso2: Annotated[Country | None, Field(description="e.g. US")] = None,
     starts_with: Annotated[
         list[Prefix] | None,
         Field(
             min_length=1,
             max_length=10,
-            description="Only numbers whose national part starts with one of these "
-            "prefixes (at most 10). Needs country_iso2.",
+            description="Only numbers whose national part starts with one of these; "
+            "needs country_iso2.",
         ),
     ] = None,
     limit: Limit = 20,
@@ -132,14 +143,14 @@ async def add_pool_number(
     number: PhoneNumber | None = None,
     numbers: Numbers | None = None,
     service: Annotated[Service, Field(description="What the numbers send: sms or mms.")] = "sms",
-) -> PoolChange:
+) -> PoolAdd:
     context = app(ctx)
     one_or_many(number, numbers)
     pack = await resolve(ctx, powerpack)
     pool = _pool(pack)
     if numbers is not None:
         outcomes = await add_many(context, pack, pool, numbers, service)
-        return PoolChange(
+        return PoolAdd(
             status=outcomes.status("added"),
             powerpack_uuid=pack.uuid,
             powerpack_name=pack.name,
@@ -166,7 +177,7 @@ async def add_pool_number(
             if isinstance(exc, NotFound) or "not rented" in exc.detail.lower():
                 raise not_rented from None
             raise
-    return PoolChange(
+    return PoolAdd(
         status="added",
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,
@@ -189,7 +200,7 @@ async def _removal_preview(
         return NotAsked()
     if not context.guard.wants_question(ctx):
         return NotAsked()
-    pack = await context.plivo.resolve_powerpack(powerpack)
+    pack = await context.plivo.resolve_powerpack(powerpack, fresh=True)
     return await context.guard.preview_removal(context.plivo, pack, number)
 
 
@@ -207,7 +218,7 @@ async def _bulk_preview(
         return NotAsked()
     if not context.guard.wants_question(ctx):
         return NotAsked()
-    pack = await context.plivo.resolve_powerpack(powerpack)
+    pack = await context.plivo.resolve_powerpack(powerpack, fresh=True)
     return await context.guard.preview_bulk_removal(context.plivo, pack, unrent_list(numbers))
 
 
@@ -244,9 +255,8 @@ async def remove_pool_number(
         bool,
         Field(
             description=(
-                "false (default): the numbers leave the pool but stay rented. true: they are "
-                "also unrented, which needs a person's confirmation (once for a whole list). "
-                "Never for short codes."
+                "true: the numbers are unrented too (a person must confirm, once for a whole "
+                "list; never for short codes); false: they stay rented."
             )
         ),
     ] = False,
@@ -264,7 +274,7 @@ async def remove_pool_number(
             "unrented. Call again with unrent=false to unlink it."
         )
     context = app(ctx)
-    pack = await resolve(ctx, powerpack)
+    pack = await resolve(ctx, powerpack, fresh=unrent)
     if unrent:
         preview = await context.guard.preview_removal(context.plivo, pack, number)
         decision = await context.guard.decide(
@@ -334,7 +344,7 @@ async def _remove_many(
     token: str | None,
 ) -> CallToolResult:
     context = app(ctx)
-    pack = await resolve(ctx, powerpack)
+    pack = await resolve(ctx, powerpack, fresh=unrent)
     if not unrent:
         outcomes = await remove_many(context, pack, _pool(pack), numbers)
         removed = PoolChange(
@@ -420,10 +430,8 @@ TOOLS = [
         name="list_pool_numbers",
         title="List a Powerpack's numbers",
         description=(
-            "Lists the phone numbers (long codes and toll-free) in a Powerpack's number pool, "
-            "one page at a time, with the pool's short codes. Filters: type (fixed, mobile, "
-            "toll-free), service (sms, mms), country_iso2, and starts_with (up to 10 national "
-            "prefixes, needs country_iso2). When has_more is true, call again with "
+            "Lists the phone numbers (long codes and toll-free) in a Powerpack's pool, a page "
+            "at a time, and the pool's short codes. When has_more is true, call again with "
             "offset=next_offset."
         ),
         read_only=True,
@@ -436,11 +444,10 @@ TOOLS = [
         name="add_pool_number",
         title="Add numbers to a Powerpack",
         description=(
-            "Adds phone numbers (long code or toll-free) the account already rents to a "
-            "Powerpack's pool, for sms or mms: one (number) or up to 100 (numbers; "
-            "list_account_numbers spare_only=true finds them). It never buys numbers. A number "
-            "is in one pool at most. A list is answered per number: added, "
-            "already_in_this_pool, in_another_pool, not_rented, invalid, failed or unknown."
+            "Adds phone numbers the account already rents (long code or toll-free) to a "
+            "Powerpack's pool: one (number) or up to 100 (numbers; list_account_numbers with "
+            "spare_only=true finds them). It never buys numbers. A number "
+            "is in one Powerpack at a time; short codes cannot be added."
         ),
         read_only=False,
         destructive=False,
@@ -451,16 +458,11 @@ TOOLS = [
         name="remove_pool_number",
         title="Remove a number from a Powerpack",
         description=(
-            "Takes numbers (phone numbers or short codes) out of a Powerpack's pool: one "
-            "(number) or up to 100 (numbers, answered per number). By default (unrent=false) "
-            "they stay rented in the account. With unrent=true phone numbers are also "
-            "unrented: Plivo releases them to the carrier after 10 days, for good. That is "
-            "guarded: a person confirms, once for the whole list, in a form or a card the "
-            "client shows them (the number for one, the Powerpack's name for a list). If the "
-            "answer's status is 'confirmation_required' and it carries a confirmation_token "
-            "(only where the operator allows tokens), show the preview to the user and call "
-            "again with the token only after they explicitly agree; without a token, the user "
-            "confirms in the card. Short codes are only unlinked, never unrented."
+            "Takes phone numbers or short codes out of a Powerpack's pool: one (number) or up "
+            "to 100 (numbers); by default they stay rented. unrent=true also unrents the phone "
+            "numbers: Plivo releases them to the carrier after 10 days, for good. A person, "
+            "never the model, must confirm that (once for a list) in a form or card: show the "
+            "user the answer's preview. Short codes are only unlinked, never unrented."
         ),
         read_only=False,
         destructive=True,

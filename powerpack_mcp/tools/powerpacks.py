@@ -66,9 +66,11 @@ class DeleteResult(Unconfirmed):
     message: str
 
 
-async def resolve(ctx: Context[Any], ref: str) -> Powerpack:
-    """A Powerpack by UUID or exact name, with progress while scanning names."""
-    return await app(ctx).plivo.resolve_powerpack(ref, progress_reporter(ctx, "Looking up name"))
+async def resolve(ctx: Context[Any], ref: str, *, fresh: bool = False) -> Powerpack:
+    """A Powerpack by UUID or exact name, with progress while scanning names. `fresh` for
+    actions that unrent: the name is looked up now, never taken from a remembered UUID."""
+    report = progress_reporter(ctx, "Looking up name")
+    return await app(ctx).plivo.resolve_powerpack(ref, report, fresh=fresh)
 
 
 def application_fields(app_type: str | None, app_id: str | None) -> dict[str, str]:
@@ -162,7 +164,7 @@ async def update_powerpack(
     context = app(ctx)
     current = await resolve(ctx, powerpack)
     async with context.audit.change("update_powerpack", target=current.uuid, arguments=fields):
-        return await context.plivo.update_powerpack(current.uuid, fields)
+        return await context.plivo.update_powerpack(current.uuid, fields, name=current.name)
 
 
 @plivo_errors
@@ -173,7 +175,7 @@ async def _delete_preview(
     context = app(ctx)
     if not unrent_numbers or not context.guard.wants_question(ctx):
         return NotAsked()
-    target = await context.plivo.resolve_powerpack(powerpack)
+    target = await context.plivo.resolve_powerpack(powerpack, fresh=True)
     return await context.guard.preview_delete(context.plivo, target)
 
 
@@ -204,15 +206,15 @@ async def delete_powerpack(
         bool,
         Field(
             description=(
-                "false (default): the pool's numbers stay rented in the account. true: every "
-                "number in the pool is unrented too, which needs a person's confirmation."
+                "true: every pool number is unrented too (a person must confirm); "
+                "false: they stay rented."
             )
         ),
     ] = False,
     confirmation_token: ConfirmationToken = None,
 ) -> Annotated[CallToolResult, DeleteResult]:
     context = app(ctx)
-    target = await resolve(ctx, powerpack)
+    target = await resolve(ctx, powerpack, fresh=unrent_numbers)
     if unrent_numbers:
         # Read the pool again right before acting: the person approved what they saw.
         preview = await context.guard.preview_delete(context.plivo, target)
@@ -230,7 +232,7 @@ async def delete_powerpack(
     async with context.audit.change(
         "delete_powerpack", target=target.uuid, arguments={"unrent_numbers": False}
     ):
-        await context.plivo.delete_powerpack(target.uuid, unrent_numbers=False)
+        await context.plivo.delete_powerpack(target.uuid, unrent_numbers=False, name=target.name)
     kept = DeleteResult(
         status="deleted",
         uuid=target.uuid,
@@ -260,7 +262,9 @@ async def unrent_and_delete(
                 "shows what is left. Unrenting the rest needs a new confirmation."
             )
         try:
-            await context.plivo.delete_powerpack(target.uuid, unrent_numbers=False)
+            await context.plivo.delete_powerpack(
+                target.uuid, unrent_numbers=False, name=target.name
+            )
         except PlivoError as exc:
             change.outcome = "partial"
             raise ToolError(
@@ -285,10 +289,8 @@ async def unrent_and_delete(
     )
 
 
-_POWERPACK_INTRO = (
-    "A Powerpack is a Plivo sender pool: messages sent with its UUID go out from one of the "
-    "numbers in its pool, chosen by its settings. "
-)
+#: get_powerpack's answer spells out a Powerpack's fields; the others point to it.
+_BRIEF = (("Powerpack", "A Powerpack, with the fields get_powerpack describes."),)
 
 TOOLS = [
     ToolSpec(
@@ -296,24 +298,22 @@ TOOLS = [
         name="list_powerpacks",
         title="List Powerpacks",
         description=(
-            _POWERPACK_INTRO
-            + "Lists the account's Powerpacks, one page at a time (at most 20). The answer "
-            "says has_more and next_offset: when has_more is true there are more, so call "
-            "again with offset=next_offset rather than assuming the list is complete."
+            "Lists the account's Powerpacks (Plivo sender pools: messages sent with a "
+            "Powerpack's UUID go out from a number in its pool), up to 20 a page. When "
+            "has_more is true the list is not complete: call again with offset=next_offset."
         ),
         read_only=True,
         destructive=False,
         idempotent=True,
+        brief_output=_BRIEF,
     ),
     ToolSpec(
         fn=get_powerpack,
         name="get_powerpack",
         title="Get a Powerpack",
         description=(
-            _POWERPACK_INTRO
-            + "Returns one Powerpack by UUID or exact name: its Sticky Sender and Local Connect "
-            "settings, application, number priority and number_pool_uuid. A name lookup scans "
-            "the account's Powerpacks; names are case-sensitive."
+            "One Powerpack by UUID or exact (case-sensitive) name: its Sticky Sender and "
+            "Local Connect settings, application, number priority and number_pool_uuid."
         ),
         read_only=True,
         destructive=False,
@@ -325,47 +325,48 @@ TOOLS = [
         name="create_powerpack",
         title="Create a Powerpack",
         description=(
-            _POWERPACK_INTRO
-            + "Creates a Powerpack with an empty number pool. Sticky Sender and Local Connect "
-            "default to on. An application is optional: give application_type ('xml' or "
-            "'phlo') together with application_id. Not idempotent: calling twice with "
-            "another name creates two Powerpacks; the same name twice is refused by Plivo."
+            "Creates a Powerpack with an empty number pool. Sticky Sender and Local Connect "
+            "default to on; an application is optional. Each call with a new name creates "
+            "one more Powerpack; a name in use is refused."
         ),
         read_only=False,
         destructive=False,
         idempotent=False,
+        brief_output=_BRIEF,
     ),
     ToolSpec(
         fn=update_powerpack,
         name="update_powerpack",
         title="Update a Powerpack",
         description=(
-            _POWERPACK_INTRO
-            + "Changes only the settings given; the rest stay as they are. Use it to rename, "
-            "turn Sticky Sender or Local Connect on or off, attach an application "
-            "(application_type with application_id) or detach it (application_id='none'), "
-            "or replace the whole number_priority list. Returns the Powerpack as it now is."
+            "Changes only the settings given (at least one): rename, Sticky Sender, Local "
+            "Connect, attach an application (application_type with application_id) or detach "
+            "it (application_id='none'), or replace the whole number_priority list. Returns "
+            "the Powerpack as it now is."
         ),
         read_only=False,
         destructive=True,  # Overwrites settings that senders depend on.
         idempotent=True,
+        brief_output=_BRIEF,
+        # A model changing priorities edits the list get_powerpack's answer shows.
+        brief_input_items=(
+            (
+                "number_priority",
+                "The whole new list, items as in create_powerpack: {country_iso, service_type, "
+                "priority: {priority1, priority2, priority3}}.",
+            ),
+        ),
     ),
     ToolSpec(
         fn=delete_powerpack,
         name="delete_powerpack",
         title="Delete a Powerpack",
         description=(
-            "Deletes a Powerpack. This cannot be undone. By default (unrent_numbers=false) the "
-            "numbers in its pool stay rented in the account and can be reused. With "
-            "unrent_numbers=true every pool number is also unrented: Plivo releases them to "
-            "the carrier after 10 days, for good. That is guarded: a person, not the model, "
-            "must confirm it, by typing the Powerpack's exact name in a form or in a "
-            "confirmation card the client shows them. If the answer's status is "
-            "'confirmation_required' and it carries a confirmation_token (only where the "
-            "operator allows tokens), show the preview to the user and call again with the "
-            "token only after they explicitly agree; without a token, the user confirms in "
-            "the card and you do nothing more. If it is 'cancelled', nothing was deleted: "
-            "explain why, do not retry."
+            "Deletes a Powerpack, which cannot be undone. By default its pool's numbers stay "
+            "rented in the account. unrent_numbers=true also unrents every pool number: Plivo "
+            "releases them to the carrier after 10 days, for good. A person, never the model, "
+            "must confirm that by typing the Powerpack's name in a form or card: show the user "
+            "the answer's preview. 'cancelled': nothing was deleted; say why, do not retry."
         ),
         read_only=False,
         destructive=True,

@@ -44,8 +44,9 @@ async def test_list_entries_never_claim_a_powerpack_has_no_number_priority(
     assert [e["name"] for e in entries if "number_priority" in e] == []
     assert "number_priority" not in text(listed)  # nor in the text copy
     schema = tools["list_powerpacks"].output_schema or {}
-    described = schema["$defs"]["Powerpack"]["properties"]["number_priority"]["description"]
-    assert "get_powerpack" in described
+    entry = schema["properties"]["powerpacks"]["items"]
+    assert "get_powerpack" in entry["description"]  # where number_priority is found
+    assert "number_priority" not in entry["required"]
 
 
 async def test_get_by_name_and_by_uuid_agree(emulator: Emulator, era: Era) -> None:
