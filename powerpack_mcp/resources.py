@@ -6,13 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 
 from .plivo import NotFound, PlivoClient, PlivoError
 from .plivo.client import PAGE_SIZE
 from .plivo.models import Powerpack, PowerpackPage
+from .plivo.together import together
 
 #: A resource is a summary, not an export: beyond this many Powerpacks, say so and stop.
 LIST_CAP = 1000
@@ -27,7 +27,7 @@ async def all_powerpacks(plivo: PlivoClient) -> tuple[list[Powerpack], int]:
     async def fetch(offset: int) -> None:
         pages[offset] = await plivo.list_powerpacks(offset=offset)
 
-    async with anyio.create_task_group() as tg:
+    async with together() as tg:
         for offset in offsets:
             tg.start_soon(fetch, offset)
     packs = list(first.objects)

@@ -132,6 +132,28 @@ async def test_an_answer_of_unexpected_shape_refuses(proxy: Proxy, emulator: Emu
     assert await emulator.api_calls("DELETE") == []
 
 
+async def test_a_later_page_that_fails_says_plivos_reason(proxy: Proxy, emulator: Emulator) -> None:
+    """A pool of more than a page: when the second page is refused, the person reads Plivo's
+    reason, not a hidden internal error (the pages are read at once, in a task group)."""
+    extra = [f"1646555{n:04d}" for n in range(30)]
+    await emulator.rent(extra)
+    for number in extra:
+        await emulator.add_to_pool(MARKETING_POOL, number)
+
+    def refuse_page_two(request: Request) -> tuple[int, Any] | None:
+        if request.url.path.endswith(f"NumberPool/{MARKETING_POOL}/Number/") and (
+            request.query_params.get("offset") == "20"
+        ):
+            return 400, {"api_id": "x", "error": "page two is unavailable"}
+        return None
+
+    proxy.fake = refuse_page_two
+    async with connect(proxy, confirm="token") as client:
+        message = error(await client.call_tool("delete_powerpack", UNRENT_ALL))
+    assert "page two is unavailable" in message
+    assert await emulator.api_calls("DELETE") == []
+
+
 # 2. Only the numbers a person saw are unrented -------------------------------------------------
 
 

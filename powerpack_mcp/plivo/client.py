@@ -34,6 +34,7 @@ from .names import MemoryNames, Names
 from .observe import SILENT, Observer
 from .ratelimit import RequestBudget
 from .redact import secret_forms
+from .together import together
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -183,7 +184,7 @@ class PlivoClient:
         answers count. The transport's bound keeps at most 8 requests in flight."""
         first_round = min(FIRST_ROUND, self._pages or FIRST_ROUND)
         scan = _NameScan(name, pages=first_round)
-        async with anyio.create_task_group() as tg:
+        async with together() as tg:
 
             async def fetch(page_no: int) -> None:
                 try:
@@ -230,7 +231,7 @@ class PlivoClient:
         total = first.meta.total_count
         offsets = range(PAGE_SIZE, total, PAGE_SIZE)
         pages: dict[int, PoolNumberPage] = {0: first}
-        async with anyio.create_task_group() as tg:
+        async with together() as tg:
 
             async def fetch(offset: int) -> None:
                 pages[offset] = await self.list_pool_numbers(pool_uuid, offset=offset)

@@ -9,19 +9,16 @@ read is an error, never "spare": a number is spare exactly when no pool lists it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, TypeVar
 
-import anyio
-from anyio.abc import TaskGroup
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
-from ..plivo import AccountNumber, PlivoClient, PlivoError, Powerpack
+from ..plivo import AccountNumber, PlivoClient, Powerpack
 from ..plivo.client import PAGE_SIZE
 from ..plivo.errors import UnexpectedAnswer
+from ..plivo.together import together
 from .base import ToolSpec, app, plivo_errors
 from .inputs import Country, Offset
 
@@ -81,40 +78,6 @@ class Reading:
             f"Read {pages} and {self.pools} pool{'s' * (self.pools != 1)} (every Powerpack's), "
             "as they were while read."
         )
-
-
-@asynccontextmanager
-async def together() -> AsyncIterator[TaskGroup]:
-    """A task group whose failure is the first Plivo error among its tasks' errors, so the
-    person reads Plivo's reason (anyio wraps task errors in exception groups)."""
-    try:
-        async with anyio.create_task_group() as tg:
-            yield tg
-    except BaseExceptionGroup as group:
-        first = _first_plivo_error(group)
-        if first is None:
-            raise
-        raise first from None
-
-
-async def whole(read: Awaitable[T]) -> T:
-    """A read that may run a task group inside (the client's concurrent page reads), with
-    its failure shown as Plivo's own error rather than an exception group."""
-    try:
-        return await read
-    except BaseExceptionGroup as group:
-        first = _first_plivo_error(group)
-        if first is None:
-            raise
-        raise first from None
-
-
-def _first_plivo_error(group: BaseExceptionGroup[Any]) -> PlivoError | None:
-    for exc in group.exceptions:
-        found = _first_plivo_error(exc) if isinstance(exc, BaseExceptionGroup) else exc
-        if isinstance(found, PlivoError):
-            return found
-    return None
 
 
 async def pool_members(plivo: PlivoClient, reading: Reading) -> None:

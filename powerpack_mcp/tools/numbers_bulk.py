@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from ..guard import UnrentReport, e164
 from ..plivo import InvalidRequest, NotFound, PlivoError, PoolNumber, Powerpack
 from ..plivo.errors import UpstreamUnavailable
-from .account_numbers import whole
 from .base import AppContext
 
 MAX_NUMBERS = 100
@@ -116,7 +115,7 @@ async def add_many(
     from .numbers import phone_number
 
     outcomes = Outcomes(raw, phone_number)
-    members = {m.number for m in await whole(context.plivo.all_pool_numbers(pool))}
+    members = {m.number for m in await context.plivo.all_pool_numbers(pool)}
     todo = []
     for number in outcomes.valid:
         if number in members:
@@ -181,7 +180,7 @@ async def remove_many(context: AppContext, pack: Powerpack, pool: str, raw: list
     from .numbers import pool_member
 
     outcomes = Outcomes(raw, pool_member)
-    members = {m.number: m for m in await whole(context.plivo.all_pool_numbers(pool))}
+    members = {m.number: m for m in await context.plivo.all_pool_numbers(pool)}
     codes = {c.shortcode for c in await context.plivo.all_shortcodes(pool)}
     todo = []
     for number in outcomes.valid:

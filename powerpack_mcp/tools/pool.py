@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import anyio
 from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context, Elicit, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
@@ -26,6 +25,7 @@ from ..guard import (
 )
 from ..plivo import InvalidRequest, NotFound, PoolNumber, Powerpack, Shortcode
 from ..plivo.models import NumberType, PoolNumberPage, ShortcodePage
+from ..plivo.together import together
 from ..views import CONFIRM_URI, POWERPACK_URI, card_meta, display_meta
 from .base import AppContext, ToolSpec, app, page_position, plivo_errors, result
 from .inputs import ConfirmationToken, Country, Limit, Offset, PowerpackRef, Service
@@ -119,7 +119,7 @@ async def list_pool_numbers(
         nonlocal codes
         codes = await plivo.list_shortcodes(pool)
 
-    async with anyio.create_task_group() as tg:
+    async with together() as tg:
         tg.start_soon(fetch_numbers)
         tg.start_soon(fetch_codes)
     assert numbers is not None
