@@ -37,7 +37,7 @@ from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
 from .resources import register_resources
 from .settings import ConfigError, Settings
-from .shared import LocalState, SharedState, open_shared
+from .shared import LocalState, SharedState, name_hints, open_shared
 from .tools import ALL_TOOLS, COMPANIONS, AppContext, ToolSpec
 from .tools.schema import slim_tool
 from .views import add_views
@@ -158,6 +158,7 @@ def build_server(
                 transport=transport,
                 budget=plivo_budget(settings, credentials.auth_id),
                 observer=metrics if metrics is not None else SILENT,
+                names=name_hints(shared, credentials.auth_id),
             ) as plivo:
                 context = AppContext(
                     plivo=plivo,

@@ -16,6 +16,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Protocol
 
+from .plivo.names import MemoryNames, Names
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -146,3 +147,14 @@ async def open_shared(
     if await shared.ping():
         logger.info("shared state in Redis at %s", shared.where)
     return shared
+
+
+def name_hints(shared: SharedState, namespace: str) -> Names:
+    """Where Powerpack name -> UUID hints live: in Redis with the shared state (every replica
+    gains from one replica's scan), else in this process."""
+    local = MemoryNames()
+    if shared.redis is None:
+        return local
+    from .shared_redis import SharedNames
+
+    return SharedNames(shared.redis, namespace, local)

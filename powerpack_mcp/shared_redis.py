@@ -3,6 +3,7 @@ error is `SharedStateUnavailable` (logged once per outage), never a per-process 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from .plivo.names import MemoryNames
 from .shared import SharedStateUnavailable
 
 logger = logging.getLogger("powerpack_mcp.shared")
@@ -106,3 +108,34 @@ class RedisState:
 
 def _ms(ttl: float) -> int:
     return max(1, math.ceil(ttl * 1000))
+
+
+class SharedNames:
+    """Powerpack name -> UUID hints every replica shares, so a name one replica scanned for
+    costs the others one GET too. A hint is proven by that GET on every use (plivo/names.py),
+    so a stale or lost hint costs a scan, never a wrong answer; hence Redis trouble here falls
+    back to this process's hints instead of failing the read."""
+
+    TTL = 24 * 3600.0  # a Powerpack's name rarely changes; a day bounds what Redis keeps
+
+    def __init__(self, redis: Redis, namespace: str, local: MemoryNames) -> None:
+        self._redis = redis
+        self._prefix = f"{PREFIX}:{namespace}:name:"
+        self._local = local
+
+    async def get(self, name: str) -> str | None:
+        try:
+            found = await self._redis.get(self._prefix + name)
+        except (RedisError, OSError):
+            return await self._local.get(name)
+        return found.decode() if isinstance(found, bytes) else found
+
+    async def put(self, name: str, uuid: str) -> None:
+        await self._local.put(name, uuid)
+        with contextlib.suppress(RedisError, OSError):
+            await self._redis.set(self._prefix + name, uuid, px=_ms(self.TTL))
+
+    async def forget(self, name: str) -> None:
+        await self._local.forget(name)
+        with contextlib.suppress(RedisError, OSError):
+            await self._redis.delete(self._prefix + name)

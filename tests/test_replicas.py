@@ -318,3 +318,26 @@ async def test_without_redis_no_person_is_asked_and_no_card_shown(
     assert refused.meta is None or CARD not in refused.meta
     assert person.shown == []  # a question no replica could honour is not put to anyone
     assert await upstream.emulator.unrent_requests() == []
+
+
+# Name hints: one replica's scan spares the others theirs ----------------------------------------
+
+
+async def test_a_name_one_replica_found_costs_the_others_one_request(
+    upstream: Upstream, store: RedisServer
+) -> None:
+    async with clients(upstream, store.url, 2) as (first, second):
+        found = ok(await first.call_tool("get_powerpack", {"powerpack": "marketing"}))
+        before = len(await upstream.emulator.api_calls())
+        again = ok(await second.call_tool("get_powerpack", {"powerpack": "marketing"}))
+        calls = (await upstream.emulator.api_calls())[before:]
+        assert again["uuid"] == found["uuid"]
+        assert calls == [("GET", f"Powerpack/{found['uuid']}/")]
+        # Renamed through one replica, the old name no longer resolves on the other.
+        renamed = {"powerpack": found["uuid"], "name": "marketing-2027"}
+        ok(await first.call_tool("update_powerpack", renamed))
+        assert "marketing" in error(
+            await second.call_tool("get_powerpack", {"powerpack": "marketing"})
+        )
+        moved = ok(await second.call_tool("get_powerpack", {"powerpack": "marketing-2027"}))
+        assert moved["uuid"] == found["uuid"]

@@ -374,11 +374,13 @@ async def open_client(
     transport: httpx.AsyncBaseTransport | None = None,
     budget: RequestBudget | None = None,
     observer: Observer = SILENT,
+    names: Names | None = None,
 ) -> AsyncIterator[PlivoClient]:
     """One pooled HTTP client for the server's lifetime, so connections are reused.
 
     `budget`: the account's request budget (default: Plivo's 300 per 5 s, in this process);
-    the client closes it when it closes."""
+    the client closes it when it closes. `names`: where name -> UUID hints are kept
+    (default: this process)."""
     base = f"{api_url.rstrip('/')}/v1/Account/{_segment(credentials.auth_id)}/"
 
     def connect() -> httpx.AsyncClient:
@@ -406,6 +408,6 @@ async def open_client(
         observer=observer,
     )
     try:
-        yield PlivoClient(upstream)
+        yield PlivoClient(upstream, names)
     finally:
         await upstream.aclose()
