@@ -298,9 +298,9 @@ TOOLS = [
         name="list_powerpacks",
         title="List Powerpacks",
         description=(
-            "Lists the account's Powerpacks (Plivo sender pools: messages sent with a "
-            "Powerpack's UUID go out from a number in its pool), up to 20 a page. When "
-            "has_more is true the list is not complete: call again with offset=next_offset."
+            "Lists the account's Powerpacks (Plivo sender pools: a message sent with a "
+            "Powerpack's UUID goes out from a number in its pool), 20 a page; while has_more "
+            "is true, call again with offset=next_offset."
         ),
         read_only=True,
         destructive=False,
@@ -312,8 +312,8 @@ TOOLS = [
         name="get_powerpack",
         title="Get a Powerpack",
         description=(
-            "One Powerpack by UUID or exact (case-sensitive) name: its Sticky Sender and "
-            "Local Connect settings, application, number priority and number_pool_uuid."
+            "One Powerpack by UUID or exact (case-sensitive) name, with all its settings and "
+            "its number_pool_uuid."
         ),
         read_only=True,
         destructive=False,
@@ -339,10 +339,9 @@ TOOLS = [
         name="update_powerpack",
         title="Update a Powerpack",
         description=(
-            "Changes only the settings given (at least one): rename, Sticky Sender, Local "
-            "Connect, attach an application (application_type with application_id) or detach "
-            "it (application_id='none'), or replace the whole number_priority list. Returns "
-            "the Powerpack as it now is."
+            "Changes only the settings given (at least one): name, Sticky Sender, Local "
+            "Connect, the application (application_id='none' detaches it), number_priority "
+            "(replaced whole). Returns the Powerpack as it now is."
         ),
         read_only=False,
         destructive=True,  # Overwrites settings that senders depend on.
