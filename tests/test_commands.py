@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from http_support import announced_port
+from redis_support import redis_server
 from stdio_support import COMMAND, clean_env, run_command
 
 from powerpack_mcp.sandbox import DEFAULT_AUTH_ID, DEFAULT_AUTH_TOKEN
@@ -120,6 +121,20 @@ def test_doctor_wants_shared_keys_for_replicas() -> None:
     done = run("doctor", "--sandbox", POWERPACK_MCP_STATELESS="true")
     assert done.returncode == 1
     assert "POWERPACK_MCP_STATE_KEY" in done.stdout
+
+
+def test_doctor_checks_the_redis_replicas_share() -> None:
+    with redis_server() as redis:
+        done = run("doctor", "--sandbox", POWERPACK_MCP_REDIS_URL=redis.url)
+        assert done.returncode == 0, done.stdout
+        assert f"ok       shared state          Redis at 127.0.0.1:{redis.port} answers" in (
+            done.stdout
+        )
+        redis.stop()
+        down = run("doctor", "--sandbox", POWERPACK_MCP_REDIS_URL=redis.url)
+    assert down.returncode == 1
+    assert "problem  shared state" in down.stdout
+    assert "unrenting is refused until it answers" in down.stdout
 
 
 @pytest.mark.parametrize(

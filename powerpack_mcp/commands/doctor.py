@@ -129,6 +129,37 @@ def forms(settings: Settings) -> Check | None:
     )
 
 
+async def redis(settings: Settings) -> Check | None:
+    """Replicas share confirmations, Plivo's rate budget and name hints through Redis."""
+    if settings.redis_url is None:
+        if not settings.stateless:
+            return None
+        return Check(
+            "shared state",
+            True,
+            "no POWERPACK_MCP_REDIS_URL: confirmations are single-use and Plivo's rate limit is "
+            "held per replica only (fine for one replica)",
+        )
+    from ..shared import redis_client
+    from ..shared_redis import RedisState
+
+    client = redis_client(settings)
+    assert client is not None
+    state = RedisState(client, namespace="doctor")
+    try:
+        up, where = await state.ping(), state.where
+    finally:
+        await state.aclose()
+    if not up:
+        return Check(
+            "shared state",
+            False,
+            f"Redis at {where} cannot be reached: unrenting is refused until it answers",
+            "start Redis, or check POWERPACK_MCP_REDIS_URL (host, port, password)",
+        )
+    return Check("shared state", True, f"Redis at {where} answers")
+
+
 def audit_log(settings: Settings) -> Check:
     path = settings.audit_log
     if path is None:
@@ -153,7 +184,7 @@ async def run_checks(settings: Settings, transport: httpx.AsyncBaseTransport | N
         checks.append(await reachable(settings, transport))
         if checks[-1].ok:
             checks += await account(settings, transport)
-    setup = [confirmation(settings), forms(settings), audit_log(settings)]
+    setup = [confirmation(settings), forms(settings), await redis(settings), audit_log(settings)]
     return [*checks, *(check for check in setup if check is not None)]
 
 
