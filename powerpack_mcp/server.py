@@ -253,6 +253,9 @@ def plivo_budget(settings: Settings, account: str) -> RequestBudget:
     return RedisBudget(redis, account, settings.rate_limit)
 
 
+BUDGET_CONNECTIONS = 8
+
+
 def budget_redis_client(settings: Settings) -> Redis | None:
     """The Redis client of Plivo's request budget (POWERPACK_MCP_REDIS_URL), or None.
 
@@ -264,11 +267,21 @@ def budget_redis_client(settings: Settings) -> Redis | None:
     its own slowness for an outage."""
     if settings.redis_url is None:
         return None
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
 
-    return Redis.from_url(
-        settings.redis_url.get_secret_value(), socket_connect_timeout=2, socket_timeout=5
+    # A bounded pool: under load every request waiting for budget asks Redis again, and an
+    # unbounded pool would open a connection per waiting request, whose connects then time
+    # out on a busy machine and are taken for an outage. A few reused connections suffice.
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url.get_secret_value(),
+        max_connections=BUDGET_CONNECTIONS,
+        timeout=10,
+        # Generous: these clocks run on the event loop, and a busy process reads a prompt
+        # answer late; a late answer is no outage (a refused connection still fails at once).
+        socket_connect_timeout=5,
+        socket_timeout=10,
     )
+    return Redis.from_pool(pool)
 
 
 def _auth(settings: Settings) -> AuthSettings:
