@@ -224,11 +224,9 @@ class Transport:
         may_have_applied = method != "GET"
         http = self._http if self._http is not None else self._open()
         url = self._url(http, path)
-        # Most requests find a connection free: take it without a trip through the event loop.
-        try:
-            self._in_flight.acquire_nowait()
-        except anyio.WouldBlock:
-            await self._in_flight.acquire()
+        # Taken with a checkpoint even when free: requests started together (a scan's pages,
+        # the guard's unrents) all leave before the first answer is read.
+        await self._in_flight.acquire()
         try:
             slot = await self._take_budget()
             self._observer.in_flight(1)
