@@ -149,7 +149,10 @@ def concise_argument_errors() -> ServerMiddleware:
         result = await call_next(ctx)
         if ctx.method != "tools/call":
             return result
-        # The handler's answer arrives here already serialised (a dict) or as the model.
+        # The handler's answer arrives here already serialised (a dict) or as the model;
+        # a model that is no error is passed on untouched (dumping it costs a whole answer).
+        if isinstance(result, CallToolResult) and not result.is_error:
+            return result
         answer = result.model_dump() if isinstance(result, CallToolResult) else result
         if isinstance(answer, dict) and (answer.get("isError") or answer.get("is_error")):
             content = answer.get("content") or [{}]

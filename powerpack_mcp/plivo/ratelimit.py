@@ -16,10 +16,12 @@ Redis budget falls back to a local one and says so once per outage: reads go on.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import re
 import secrets
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -103,32 +105,59 @@ async def wait_for_slot(limit: RateLimit, within: float, attempt: Attempt) -> No
 
 
 class LocalBudget:
-    """The budget within this process: slot id -> the instant its hold ends (monotonic)."""
+    """The budget within this process.
+
+    Slots in two places, so that taking one costs next to nothing while the budget is far
+    from spent: requests in flight (slot id -> the instant its hold ends, monotonic), and
+    answered requests (the instants their window ends, in order: each is "now + window")."""
 
     def __init__(self, limit: RateLimit) -> None:
         self.limit = limit
         self._window = limit.seconds + SAFETY
-        self._ends: dict[int, float] = {}
+        self._held: dict[int, float] = {}
+        self._answered: deque[float] = deque()
         self._next_id = 0
 
     async def take(self, within: float, hold: float) -> Slot:
-        taken: list[int] = []
+        slot = self._take_now(hold, time.monotonic())
+        if slot is None:
+            taken: list[int] = []
 
-        async def attempt() -> float | None:
-            now = time.monotonic()
-            self._ends = {slot: end for slot, end in self._ends.items() if end > now}
-            if len(self._ends) < self.limit.requests:
-                self._next_id += 1
-                self._ends[self._next_id] = now + hold + self._window
-                taken.append(self._next_id)
+            async def attempt() -> float | None:
+                now = time.monotonic()
+                if (slot := self._take_now(hold, now)) is None:
+                    return self._wait(now)
+                taken.append(slot)
                 return None
-            return min(min(self._ends.values()) - now, self._window)
 
-        await wait_for_slot(self.limit, within, attempt)
-        return _LocalSlot(self, taken[0])
+            await wait_for_slot(self.limit, within, attempt)
+            slot = taken[0]
+        return _LocalSlot(self, slot)
+
+    def _take_now(self, hold: float, now: float) -> int | None:
+        """A slot's id if one is free now, else None."""
+        answered = self._answered
+        while answered and answered[0] <= now:
+            answered.popleft()
+        if len(self._held) + len(answered) >= self.limit.requests:
+            # A request whose answer was never reported gives its slot back when its hold ends.
+            self._held = {slot: end for slot, end in self._held.items() if end > now}
+            if len(self._held) + len(answered) >= self.limit.requests:
+                return None
+        self._next_id += 1
+        self._held[self._next_id] = now + hold + self._window
+        return self._next_id
+
+    def _wait(self, now: float) -> float:
+        """The earliest a slot may be free, in seconds from `now`, when `_take_now(now)` found
+        none (so every end left is later than `now`)."""
+        ends = [*self._held.values(), *itertools.islice(self._answered, 1)]
+        return min(min(ends) - now, self._window)
 
     def finish(self, slot: int) -> None:
-        self._ends[slot] = time.monotonic() + self._window
+        # A hold that already ran out is kept a window more all the same: never wrong.
+        self._held.pop(slot, None)
+        self._answered.append(time.monotonic() + self._window)
 
     async def aclose(self) -> None:
         return None
@@ -138,9 +167,12 @@ class LocalBudget:
 class _LocalSlot:
     budget: LocalBudget
     slot: int
+    finished: bool = False
 
     async def done(self) -> None:
-        self.budget.finish(self.slot)
+        if not self.finished:
+            self.finished = True
+            self.budget.finish(self.slot)
 
 
 # Both scripts: KEYS[1] is the account's slots, a sorted set (member: slot id; score: the end
