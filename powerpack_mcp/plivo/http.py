@@ -7,15 +7,23 @@ machine (the connection was never made), so a retry can never create a Powerpack
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential_jitter,
+)
 
 if TYPE_CHECKING:
     # httpx is imported when the first request is made, not at start: a client asking for
@@ -59,16 +67,17 @@ def _retryable(method: str, exc: BaseException) -> bool:
     return method == "GET" and isinstance(exc, RateLimited | Transient)
 
 
-def _wait(exc: BaseException, attempt: int) -> float:
-    """Seconds before attempt `attempt + 1`: Plivo's Retry-After, else an exponential backoff
-    (0.1 s, 0.2 s, 0.4 s ... at most 2 s) with up to 0.2 s of jitter, so that clients that
-    failed together do not retry together."""
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
     if isinstance(exc, RateLimited) and exc.retry_after is not None:
         return exc.retry_after
-    return min(0.1 * 2.0 ** (attempt - 1) + random.uniform(0, 0.2), 2.0)  # noqa: S311 (not crypto)
+    return _backoff(state)
 
 
-def _retry_reason(exc: BaseException) -> str:
+_backoff = wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.2)
+
+
+def _retry_reason(exc: BaseException | None) -> str:
     if isinstance(exc, RateLimited):
         return "rate_limited"
     return "not_sent" if isinstance(exc, NotSent) else "transient"
@@ -191,24 +200,38 @@ class Transport:
         params: Mapping[str, str | int] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> Any:
-        # A plain loop rather than a retry library: most requests succeed at once, and that
-        # first attempt should cost nothing for the retries it did not need.
+        send = functools.partial(self._send, method, path, what=what, params=params, body=body)
         started = time.monotonic()
-        attempt = 1
-        while True:
-            try:
-                return await self._send(method, path, what=what, params=params, body=body)
-            except PlivoError as exc:
-                if not _retryable(method, exc) or attempt >= MAX_ATTEMPTS:
-                    raise
-                delay = _wait(exc, attempt)
-                # Never sleep past the call's time budget (this caps Retry-After too): a longer
-                # wait goes back to the model as "retry in N s".
-                if time.monotonic() - started + delay >= self._timeout:
-                    raise
-                self._observer.retry(method, _retry_reason(exc))
-                await anyio.sleep(delay)
-                attempt += 1
+        try:
+            # Most requests succeed at once: the first attempt pays nothing for retries.
+            return await send()
+        except PlivoError as exc:
+            if not _retryable(method, exc):
+                raise
+            failed: PlivoError | None = exc
+
+        async def attempt() -> Any:
+            # Tenacity's first attempt is the failure above, not a second request.
+            nonlocal failed
+            if failed is not None:
+                first, failed = failed, None
+                raise first
+            return await send()
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda exc: _retryable(method, exc)),
+            wait=_wait,
+            # Never sleep past the call's time budget (this caps Retry-After too): a longer wait
+            # goes back to the model as "retry in N s".
+            stop=stop_after_attempt(MAX_ATTEMPTS)
+            | stop_before_delay(self._timeout - (time.monotonic() - started)),
+            sleep=anyio.sleep,
+            before_sleep=lambda state: self._observer.retry(
+                method, _retry_reason(state.outcome.exception() if state.outcome else None)
+            ),
+            reraise=True,
+        )
+        return await retrying(attempt)
 
     async def _send(
         self,
