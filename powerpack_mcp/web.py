@@ -106,6 +106,7 @@ def serve(server: MCPServer[Any], settings: Settings, metrics: Metrics | None = 
     config = uvicorn.Config(
         app,
         http=guarded_protocol(limits.connections),
+        loop="asyncio",  # the loop the connection limits are tested on (uvloop is for stdio)
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
