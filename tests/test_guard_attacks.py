@@ -269,6 +269,33 @@ async def test_a_cancelled_call_still_leaves_its_outcome(
     assert reached.is_set()  # the write had reached the upstream when the call was given up
 
 
+async def test_a_cancelled_bulk_add_leaves_its_outcome(
+    proxy: Proxy, emulator: Emulator, tmp_path: Path
+) -> None:
+    """A list being added when the client gives up: the outcome says which numbers may have
+    changed, rather than the record breaking on the numbers still awaiting an answer."""
+    log = tmp_path / "audit.jsonl"
+    numbers = ["15125559901", "15125559902", "15125559903"]
+    await emulator.rent(numbers)
+    reached = anyio.Event()
+
+    async def hang(request: Request) -> None:
+        if request.method == "POST" and "/NumberPool/" in request.url.path:
+            reached.set()
+            await anyio.sleep_forever()
+
+    proxy.before = hang
+    arguments = {"powerpack": "marketing", "numbers": numbers}
+    async with connect(proxy, audit_log=log) as client, anyio.create_task_group() as tg:
+        tg.start_soon(client.call_tool, "add_pool_number", arguments)
+        await reached.wait()
+        tg.cancel_scope.cancel()
+    lines = audit_lines(log)
+    assert [line["event"] for line in lines] == ["intent", "outcome"]
+    assert lines[1]["outcome"] == "unknown"
+    assert sorted(lines[1]["numbers_unknown"]) == numbers
+
+
 async def test_the_time_limit_still_leaves_the_outcome(
     proxy: Proxy, emulator: Emulator, tmp_path: Path
 ) -> None:

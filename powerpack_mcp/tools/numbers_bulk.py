@@ -7,7 +7,7 @@ a partial failure never hides which numbers changed. One audit record covers the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated, Literal
 
 import anyio
@@ -56,6 +56,10 @@ class NumberResult(BaseModel):
     why: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
+def _UNSETTLED(number: str) -> NumberResult:
+    return NumberResult(number=number, result="unknown", why="no answer came: check first")
+
+
 class Outcomes:
     """The per-number answers, in the order the numbers were given."""
 
@@ -81,7 +85,9 @@ class Outcomes:
         self.results[number] = NumberResult(number=number, result=result, why=why)
 
     def answer(self) -> list[NumberResult]:
-        return [self.results[key] for key in self.order]
+        """Every number's result; one still awaiting its answer (the call was cancelled or
+        timed out) may or may not have changed."""
+        return [self.results.get(key) or _UNSETTLED(key) for key in self.order]
 
     def of(self, *results: Result) -> list[str]:
         return [r.number for r in self.answer() if r.result in results]
@@ -122,23 +128,47 @@ async def add_many(
             outcomes.set(number, "already_in_this_pool")
         else:
             todo.append(number)
-    arguments = {"numbers": todo, "service": service}
-    async with context.audit.change("add_pool_number", target=pack.uuid, arguments=arguments) as ch:
-        try:
-            async with anyio.create_task_group() as tg:
-                for number in todo:
-                    tg.start_soon(_add_one, context, pool, number, service, outcomes)
-        finally:
-            ch.result.update(outcomes.record())
-        if outcomes.of("unknown", "failed", "not_rented", "in_another_pool"):
-            ch.outcome = "partial" if outcomes.of(*CHANGED) else "error"
+    await each(
+        context,
+        "add_pool_number",
+        pack,
+        todo,
+        {"service": service},
+        outcomes,
+        lambda number: _try_add(context, pool, number, service),
+        # Found in the pool after all (it joined meanwhile): nothing went wrong.
+        fine=frozenset({"added", "already_in_this_pool"}),
+    )
     return outcomes
 
 
-async def _add_one(
-    context: AppContext, pool: str, number: str, service: str, outcomes: Outcomes
+async def each(
+    context: AppContext,
+    tool: str,
+    pack: Powerpack,
+    todo: list[str],
+    arguments: dict[str, object],
+    outcomes: Outcomes,
+    attempt: Callable[[str], Awaitable[tuple[Result, str | None]]],
+    *,
+    fine: frozenset[Result],
 ) -> None:
-    outcomes.set(number, *await _try_add(context, pool, number, service))
+    """Try every number of `todo` at once, under one audit record whose outcome is partial
+    (or error) unless every one ended `fine`."""
+
+    async def settle(number: str) -> None:
+        outcomes.set(number, *await attempt(number))
+
+    record = {"numbers": todo, **arguments}
+    async with context.audit.change(tool, target=pack.uuid, arguments=record) as change:
+        try:
+            async with anyio.create_task_group() as tg:
+                for number in todo:
+                    tg.start_soon(settle, number)
+        finally:
+            change.result.update(outcomes.record())
+        if any(outcomes.results[number].result not in fine for number in todo):
+            change.outcome = "partial" if outcomes.of(*CHANGED) else "error"
 
 
 async def _try_add(
@@ -188,25 +218,17 @@ async def remove_many(context: AppContext, pack: Powerpack, pool: str, raw: list
             todo.append(number)
         else:
             outcomes.set(number, "not_in_this_pool")
-    arguments = {"numbers": todo, "unrent": False}
-    async with context.audit.change(
-        "remove_pool_number", target=pack.uuid, arguments=arguments
-    ) as change:
-        try:
-            async with anyio.create_task_group() as tg:
-                for number in todo:
-                    tg.start_soon(_remove_one, context, pool, number, members.get(number), outcomes)
-        finally:
-            change.result.update(outcomes.record())
-        if len(outcomes.of(*CHANGED)) != len(todo):
-            change.outcome = "partial" if outcomes.of(*CHANGED) else "error"
+    await each(
+        context,
+        "remove_pool_number",
+        pack,
+        todo,
+        {"unrent": False},
+        outcomes,
+        lambda number: _try_remove(context, pool, number, members.get(number)),
+        fine=frozenset({"removed"}),
+    )
     return outcomes
-
-
-async def _remove_one(
-    context: AppContext, pool: str, number: str, member: PoolNumber | None, outcomes: Outcomes
-) -> None:
-    outcomes.set(number, *await _try_remove(context, pool, number, member))
 
 
 async def _try_remove(
