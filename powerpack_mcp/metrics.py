@@ -9,8 +9,8 @@ from what a client sends, so a client cannot grow the number of series.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Final
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
@@ -19,10 +19,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from .middleware import is_error
 from .tools import ALL_TOOLS
-
-if TYPE_CHECKING:
-    from mcp.server.mcpserver import MCPServer
 
 CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
 OTHER: Final = "other"
@@ -146,7 +144,7 @@ class Metrics:
             outcome = "error"
             try:
                 result = await call_next(ctx)
-                outcome = "error" if _is_error(result) else "ok"
+                outcome = "error" if is_error(result) else "ok"
                 return result
             finally:
                 self.tool_calls.labels(tool, outcome).inc()
@@ -179,19 +177,4 @@ def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response
     return endpoint
 
 
-def open_sessions(server: MCPServer[Any]) -> int:
-    """Stateful MCP sessions open now, from the SDK's session manager (0 when stateless).
-
-    The SDK keeps them in a private dict; without it the gauge reads 0 rather than failing
-    a scrape."""
-    sessions = getattr(server.session_manager, "_server_instances", None)
-    return len(sessions) if isinstance(sessions, dict) else 0
-
-
-def _is_error(result: HandlerResult) -> bool:
-    if isinstance(result, Mapping):
-        return bool(result.get("isError") or result.get("is_error"))
-    return bool(getattr(result, "is_error", False))
-
-
-__all__ = ["CONTENT_TYPE", "Metrics", "metrics_endpoint", "open_sessions"]
+__all__ = ["CONTENT_TYPE", "Metrics", "metrics_endpoint"]

@@ -147,14 +147,11 @@ def concise_argument_errors() -> ServerMiddleware:
 
     async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         result = await call_next(ctx)
-        if ctx.method != "tools/call":
-            return result
-        # The handler's answer arrives here already serialised (a dict) or as the model;
-        # a model that is no error is passed on untouched (dumping it costs a whole answer).
-        if isinstance(result, CallToolResult) and not result.is_error:
+        # An answer that is no error is passed on untouched (dumping it costs a whole answer).
+        if ctx.method != "tools/call" or not is_error(result):
             return result
         answer = result.model_dump() if isinstance(result, CallToolResult) else result
-        if isinstance(answer, dict) and (answer.get("isError") or answer.get("is_error")):
+        if isinstance(answer, dict):
             content = answer.get("content") or [{}]
             text = content[0].get("text") if isinstance(content[0], dict) else None
             concise = condense(text) if isinstance(text, str) else None
@@ -163,6 +160,14 @@ def concise_argument_errors() -> ServerMiddleware:
         return result
 
     return middleware
+
+
+def is_error(result: HandlerResult) -> bool:
+    """Whether a tools/call answer is an error; it arrives here already serialised (a dict)
+    or as the model."""
+    if isinstance(result, Mapping):
+        return bool(result.get("isError") or result.get("is_error"))
+    return bool(getattr(result, "is_error", False))
 
 
 def condense(report: str) -> str | None:

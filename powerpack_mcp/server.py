@@ -37,14 +37,13 @@ from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
 from .resources import register_resources
 from .settings import ConfigError, Settings
-from .shared import LocalState, SharedState, name_hints, open_shared
+from .shared import LocalState, SharedState, budget_client, name_hints, open_shared
 from .tools import ALL_TOOLS, COMPANIONS, AppContext, ToolSpec
 from .tools.schema import slim_tool
 from .views import add_views
 
 if TYPE_CHECKING:
     import httpx
-    from redis.asyncio import Redis
 
     from .metrics import Metrics
 
@@ -177,19 +176,17 @@ def build_server(
             await shared.aclose()
 
     templates = load_templates()
+    rights = Rights({spec.name: spec.read_only for spec in ALL_TOOLS})
     middleware = [
+        *([metrics.middleware()] if metrics is not None else []),  # outermost: sees every answer
+        *([refuse_hidden(hidden)] if hidden else []),
+        app_only_for_apps(frozenset(COMPANIONS)),
+        enforce_scopes(rights, tokens_required=token_verifier is not None),
         concise_argument_errors(),
         time_limit(settings.request_timeout),
         prompt_arguments({t.name: t.required_arguments() for t in templates}),
         resource_not_found_code(),
     ]
-    rights = Rights({spec.name: spec.read_only for spec in ALL_TOOLS})
-    middleware.insert(0, enforce_scopes(rights, tokens_required=token_verifier is not None))
-    middleware.insert(0, app_only_for_apps(frozenset(COMPANIONS)))
-    if hidden:
-        middleware.insert(0, refuse_hidden(hidden))
-    if metrics is not None:
-        middleware.insert(0, metrics.middleware())  # outermost: it sees every answer
     state_key = settings.state_key
     instructions = INSTRUCTIONS + (SANDBOX_NOTE if settings.sandbox else "")
     instructions += READ_ONLY_NOTE if settings.read_only else ""
@@ -247,41 +244,10 @@ def _guard(settings: Settings, account: str, audit: AuditLog) -> Callable[[Share
 def plivo_budget(settings: Settings, account: str) -> RequestBudget:
     """Plivo's rate limit for the account: shared by every replica with Redis, else this
     process's own."""
-    redis = budget_redis_client(settings)
+    redis = budget_client(settings)
     if redis is None:
         return LocalBudget(settings.rate_limit)
     return RedisBudget(redis, account, settings.rate_limit)
-
-
-BUDGET_CONNECTIONS = 8
-
-
-def budget_redis_client(settings: Settings) -> Redis | None:
-    """The Redis client of Plivo's request budget (POWERPACK_MCP_REDIS_URL), or None.
-
-    Its own client, not the guard's (`shared.redis_client`): the guard fails closed within a
-    second, while the budget tolerates a slow answer from a busy Redis before falling back.
-
-    Bounded waits: while Redis is unreachable the budget falls back to this process's own,
-    and a request must not wait long to find that out; but a busy replica must not mistake
-    its own slowness for an outage."""
-    if settings.redis_url is None:
-        return None
-    from redis.asyncio import BlockingConnectionPool, Redis
-
-    # A bounded pool: under load every request waiting for budget asks Redis again, and an
-    # unbounded pool would open a connection per waiting request, whose connects then time
-    # out on a busy machine and are taken for an outage. A few reused connections suffice.
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url.get_secret_value(),
-        max_connections=BUDGET_CONNECTIONS,
-        timeout=10,
-        # Generous: these clocks run on the event loop, and a busy process reads a prompt
-        # answer late; a late answer is no outage (a refused connection still fails at once).
-        socket_connect_timeout=5,
-        socket_timeout=10,
-    )
-    return Redis.from_pool(pool)
 
 
 def _auth(settings: Settings) -> AuthSettings:

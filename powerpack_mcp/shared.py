@@ -115,7 +115,7 @@ class LocalState:
 
 
 def redis_client(settings: Settings) -> Redis | None:
-    """The one Redis client a server creates (None without `POWERPACK_MCP_REDIS_URL`).
+    """The guard's Redis client (None without `POWERPACK_MCP_REDIS_URL`).
 
     Short timeouts so a dead Redis fails a call in about a second; one immediate retry so a
     connection left stale by a Redis restart is replaced instead of failing a call."""
@@ -131,6 +131,33 @@ def redis_client(settings: Settings) -> Redis | None:
         socket_connect_timeout=SOCKET_TIMEOUT,
         retry=Retry(NoBackoff(), 1),
     )
+
+
+#: Connections of the rate budget's client: every request waiting for budget asks Redis again,
+#: and an unbounded pool would open one per waiting request, whose connects then time out on
+#: a busy machine and are taken for an outage. A few reused connections suffice.
+BUDGET_CONNECTIONS = 8
+
+
+def budget_client(settings: Settings) -> Redis | None:
+    """The Redis client of Plivo's request budget (None without `POWERPACK_MCP_REDIS_URL`).
+
+    Not the guard's: the guard fails closed within a second, while the budget falls back to
+    this process's own when Redis is unreachable, so it must not take a busy process's late
+    reading of an answer for an outage (these clocks run on the event loop). A refused
+    connection still fails at once."""
+    if settings.redis_url is None:
+        return None
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url.get_secret_value(),
+        max_connections=BUDGET_CONNECTIONS,
+        timeout=10,
+        socket_connect_timeout=5,
+        socket_timeout=10,
+    )
+    return Redis.from_pool(pool)
 
 
 async def open_shared(

@@ -168,17 +168,8 @@ async def preview_delete(
     pool = pool_of(pack)
     numbers = await plivo.all_pool_numbers(pool)
     shortcodes = await plivo.all_shortcodes(pool)
-    return Preview(
-        action="delete_powerpack",
-        account=account,
-        powerpack_uuid=pack.uuid,
-        powerpack_name=pack.name,
-        pool_uuid=pool,
-        numbers=tuple(sorted(n.number for n in numbers)),
-        types=kinds(numbers),
-        shortcodes=tuple(sorted(s.shortcode for s in shortcodes)),
-        sandbox=sandbox,
-    )
+    codes = tuple(sorted(s.shortcode for s in shortcodes))
+    return _of("delete_powerpack", pack, pool, numbers, account, sandbox, shortcodes=codes)
 
 
 async def preview_removal(
@@ -192,16 +183,7 @@ async def preview_removal(
             f"Refused, nothing was sent: Plivo answered for {e164(member.number)} when asked "
             f"about {e164(number)}."
         )
-    return Preview(
-        action="remove_pool_number",
-        account=account,
-        powerpack_uuid=pack.uuid,
-        powerpack_name=pack.name,
-        pool_uuid=pool,
-        numbers=(member.number,),
-        types=kinds([member]),
-        sandbox=sandbox,
-    )
+    return _of("remove_pool_number", pack, pool, [member], account, sandbox)
 
 
 async def preview_bulk_removal(
@@ -221,13 +203,28 @@ async def preview_bulk_removal(
             "without them; the person is asked to confirm exactly the list sent."
         )
     chosen = [members[number] for number in dict.fromkeys(numbers)]
+    return _of("remove_pool_numbers", pack, pool, chosen, account, sandbox)
+
+
+def _of(
+    action: Action,
+    pack: Powerpack,
+    pool: str,
+    members: list[PoolNumber],
+    account: str,
+    sandbox: bool,
+    *,
+    shortcodes: tuple[str, ...] = (),
+) -> Preview:
+    """The preview of unrenting exactly `members` of `pack`'s pool."""
     return Preview(
-        action="remove_pool_numbers",
+        action=action,
         account=account,
         powerpack_uuid=pack.uuid,
         powerpack_name=pack.name,
         pool_uuid=pool,
-        numbers=tuple(sorted(n.number for n in chosen)),
-        types=kinds(chosen),
+        numbers=tuple(sorted(n.number for n in members)),
+        types=kinds(members),
+        shortcodes=shortcodes,
         sandbox=sandbox,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.apps import client_supports_apps
@@ -15,6 +16,7 @@ from ..guard import (
     Approval,
     ConfirmByName,
     ConfirmByNumber,
+    Guard,
     NotAsked,
     NumberAnswer,
     Outcome,
@@ -23,7 +25,7 @@ from ..guard import (
     approved_unrent,
     e164,
 )
-from ..plivo import InvalidRequest, NotFound, PoolNumber, Powerpack, Shortcode
+from ..plivo import InvalidRequest, NotFound, PlivoClient, PoolNumber, Powerpack, Shortcode
 from ..plivo.models import NumberType, PoolNumberPage, ShortcodePage
 from ..plivo.together import together
 from ..views import CONFIRM_URI, POWERPACK_URI, card_meta, display_meta
@@ -195,13 +197,11 @@ async def _removal_preview(
     unrent: bool = False,
 ) -> Preview | NotAsked:
     """Resolver: the preview a person is shown (only when a person will be asked)."""
-    context = app(ctx)
     if number is None or numbers is not None or not unrent or is_shortcode(number):
         return NotAsked()
-    if not context.guard.wants_question(ctx):
-        return NotAsked()
-    pack = await context.plivo.resolve_powerpack(powerpack, fresh=True)
-    return await context.guard.preview_removal(context.plivo, pack, number)
+    return await _if_asked(
+        ctx, powerpack, lambda guard, plivo, pack: guard.preview_removal(plivo, pack, number)
+    )
 
 
 @plivo_errors
@@ -213,13 +213,26 @@ async def _bulk_preview(
     unrent: bool = False,
 ) -> Preview | NotAsked:
     """Resolver: the whole list a person is shown, once, before several numbers are unrented."""
-    context = app(ctx)
     if numbers is None or number is not None or not unrent:
         return NotAsked()
+    return await _if_asked(
+        ctx,
+        powerpack,
+        lambda guard, plivo, pack: guard.preview_bulk_removal(plivo, pack, unrent_list(numbers)),
+    )
+
+
+async def _if_asked(
+    ctx: Context[Any],
+    powerpack: str,
+    preview: Callable[[Guard, PlivoClient, Powerpack], Awaitable[Preview]],
+) -> Preview | NotAsked:
+    """The preview for the form, read afresh (never from a name hint), if a form is shown."""
+    context = app(ctx)
     if not context.guard.wants_question(ctx):
         return NotAsked()
     pack = await context.plivo.resolve_powerpack(powerpack, fresh=True)
-    return await context.guard.preview_bulk_removal(context.plivo, pack, unrent_list(numbers))
+    return await preview(context.guard, context.plivo, pack)
 
 
 async def _ask_bulk(
