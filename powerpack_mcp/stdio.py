@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -30,7 +32,8 @@ from mcp.types import (
     RequestId,
 )
 
-Inbound = SessionMessage | Exception
+from . import stdio_pipes
+from .stdio_pipes import Inbound, Wire
 
 
 def parse_error() -> SessionMessage:
@@ -126,10 +129,23 @@ async def relay_output(
             await transport.send(message)
 
 
+@asynccontextmanager
+async def wire() -> AsyncIterator[Wire]:
+    """stdin and stdout on the event loop where they are pipes (every MCP client's case),
+    else the SDK's transport, which reads and writes them in worker threads."""
+    if not stdio_pipes.usable():
+        async with stdio_server() as streams:
+            yield streams
+        return
+    with stdio_pipes.diverted() as (wire_in, wire_out):
+        async with stdio_pipes.pipes(wire_in, wire_out) as streams:
+            yield streams
+
+
 async def serve_stdio(server: MCPServer[Any], *, drain_timeout: float = 10.0) -> None:
     lowlevel = server._lowlevel_server  # private, but the SDK offers no stream hook
     in_flight = InFlight()
-    async with stdio_server() as (read_stream, write_stream):
+    async with wire() as (read_stream, write_stream):
         to_server, server_input = anyio.create_memory_object_stream[Inbound](0)
         server_output, from_server = anyio.create_memory_object_stream[SessionMessage](0)
         reading = anyio.CancelScope()
@@ -153,7 +169,8 @@ async def serve_stdio(server: MCPServer[Any], *, drain_timeout: float = 10.0) ->
                 await lowlevel.run(server_input, server_output, options)
             if serving.cancel_called:
                 # The calls in flight were cancelled and have left their audit outcomes.
-                # stdin is read by a thread that a shutdown would wait on: leave now.
+                # The SDK's transport reads stdin in a thread that a shutdown would wait on:
+                # leave now.
                 os._exit(128 + signal.SIGTERM)
             # Normally over already: the loop returns only once its input is closed.
             reading.cancel()
