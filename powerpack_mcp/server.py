@@ -37,7 +37,14 @@ from .plivo.redact import secret_forms
 from .prompts import load_templates, register_prompts
 from .resources import register_resources
 from .settings import ConfigError, Settings
-from .shared import LocalState, SharedState, budget_client, name_hints, open_shared
+from .shared import (
+    LocalState,
+    SharedHealth,
+    SharedState,
+    budget_client,
+    name_hints,
+    open_shared,
+)
 from .tools import ALL_TOOLS, COMPANIONS, AppContext, ToolSpec
 from .tools.schema import slim_tool
 from .views import add_views
@@ -126,11 +133,13 @@ def build_server(
     transport: httpx.AsyncBaseTransport | None = None,
     token_verifier: TokenVerifier | None = None,
     metrics: Metrics | None = None,
+    health: SharedHealth | None = None,
 ) -> MCPServer[AppContext]:
     """Everything is checked here, so a bad configuration fails before serving anything.
 
     `token_verifier` turns on bearer authentication (HTTP only); `metrics` is fed by the
-    tool calls, the Plivo client and the guard's decisions."""
+    tool calls, the Plivo client and the guard's decisions; `health` (for /healthz) watches
+    the shared state the lifespan opens."""
     settings.check_credentials()
     served, hidden = select_tools(settings)
     credentials, api_url, transport = _upstream(settings, transport)
@@ -149,6 +158,8 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         shared = await open_shared(settings, namespace=credentials.auth_id, local=local)
+        if health is not None:
+            health.watch(shared)
         try:
             async with open_client(
                 credentials,
@@ -173,6 +184,8 @@ def build_server(
                 finally:
                     live.remove(context)
         finally:
+            if health is not None:
+                health.watch(None)
             await shared.aclose()
 
     templates = load_templates()

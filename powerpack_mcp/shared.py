@@ -13,8 +13,11 @@ would let a replayed token through on another replica.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Protocol
+
+import anyio
 
 from .plivo.names import MemoryNames, Names
 from .settings import Settings
@@ -61,6 +64,10 @@ class SharedState(Protocol):
 
     async def incr(self, key: str, ttl: float) -> int:
         """Add one and return the new count; the count lapses `ttl` seconds after this."""
+        ...
+
+    async def ping(self) -> bool:
+        """Whether the state can be used now (an outage is logged, not raised)."""
         ...
 
     async def aclose(self) -> None: ...
@@ -110,8 +117,40 @@ class LocalState:
         self._counts[key] = (value, now + ttl)
         return value
 
+    async def ping(self) -> bool:
+        return True
+
     async def aclose(self) -> None:
         return None
+
+
+class SharedHealth:
+    """What /healthz says of the shared state. It needs no authentication, so however often
+    it is called, Redis is asked at most once a second, one question at a time."""
+
+    FRESH = 1.0  # seconds an answer is reused
+
+    def __init__(self) -> None:
+        self._shared: SharedState | None = None
+        self._asking = anyio.Lock()
+        self._asked = -math.inf
+        self._answers = True
+
+    def watch(self, shared: SharedState | None) -> None:
+        """The state the server opened (None once it has closed it)."""
+        self._shared = shared
+
+    async def problems(self) -> list[str]:
+        shared = self._shared
+        if shared is None or shared.redis is None:
+            return []  # in-process state is always there
+        async with self._asking:
+            if anyio.current_time() - self._asked >= self.FRESH:
+                self._answers = await shared.ping()
+                self._asked = anyio.current_time()
+        if self._answers:
+            return []
+        return ["redis unreachable: unrenting is refused until it answers (reads go on)"]
 
 
 def redis_client(settings: Settings) -> Redis | None:

@@ -23,6 +23,7 @@ from .hosts import AllowList, HostOriginCheck
 from .limits import ServerLimits, guarded_protocol, raise_open_file_limit
 from .metrics import Metrics, metrics_endpoint
 from .settings import ConfigError, Settings
+from .shared import SharedHealth
 
 logger = logging.getLogger("powerpack_mcp.http")
 
@@ -46,10 +47,17 @@ def check_exposure(settings: Settings, tokens: Sequence[Grant]) -> None:
             "or bind to 127.0.0.1"
         )
     logger.warning(
-        "no POWERPACK_MCP_HTTP_TOKENS: anyone who can reach %s:%s can use this server",
-        settings.host,
-        settings.port,
+        "no POWERPACK_MCP_HTTP_TOKENS: anyone who can reach this server (%s) can use it",
+        address(settings),
     )
+
+
+def address(settings: Settings) -> str:
+    """host:port; with --port 0 the port is chosen when the socket is bound, after this is
+    logged, and uvicorn's start line names it."""
+    if settings.port:
+        return f"{settings.host}:{settings.port}"
+    return f"{settings.host}, on the free port uvicorn names at start"
 
 
 def transport_security() -> TransportSecuritySettings:
@@ -60,14 +68,19 @@ def transport_security() -> TransportSecuritySettings:
 
 
 def http_app(
-    server: MCPServer[Any], settings: Settings, metrics: Metrics | None = None
+    server: MCPServer[Any],
+    settings: Settings,
+    metrics: Metrics | None = None,
+    health: SharedHealth | None = None,
 ) -> Starlette:
     limits = ServerLimits(settings)
 
     async def healthz(_: Request) -> JSONResponse:
-        # For load balancers: no auth, and nothing but liveness, the version and which limit
-        # is reached. Degraded is still 200: one caller at its cap must not take the replica out.
-        if reasons := limits.degraded():
+        # For load balancers: no auth, and nothing but liveness, the version, which limit is
+        # reached and whether Redis answers. Degraded is still 200: one caller at its cap, or
+        # unrenting refused while reads go on, must not take the replica out.
+        shared = await health.problems() if health is not None else []
+        if reasons := limits.degraded() + shared:
             return JSONResponse({"status": "degraded", "reasons": reasons, "version": __version__})
         return JSONResponse({"status": "ok", "version": __version__})
 
@@ -96,11 +109,16 @@ def http_app(
 KEEP_ALIVE_SECONDS = 75
 
 
-def serve(server: MCPServer[Any], settings: Settings, metrics: Metrics | None = None) -> None:
+def serve(
+    server: MCPServer[Any],
+    settings: Settings,
+    metrics: Metrics | None = None,
+    health: SharedHealth | None = None,
+) -> None:
     """Run under uvicorn; SIGTERM stops accepting and lets in-flight calls finish."""
     import uvicorn
 
-    app = http_app(server, settings, metrics)
+    app = http_app(server, settings, metrics, health)
     limits: ServerLimits = app.state.limits
     limits.connections.fit_to_open_files(raise_open_file_limit())
     config = uvicorn.Config(
@@ -121,4 +139,11 @@ def serve(server: MCPServer[Any], settings: Settings, metrics: Metrics | None = 
     uvicorn.Server(config).run()
 
 
-__all__ = ["StaticTokenVerifier", "check_exposure", "http_app", "load_grants", "serve"]
+__all__ = [
+    "StaticTokenVerifier",
+    "address",
+    "check_exposure",
+    "http_app",
+    "load_grants",
+    "serve",
+]

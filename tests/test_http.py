@@ -132,7 +132,11 @@ def test_refuses_to_expose_itself_without_tokens() -> None:
 def test_loopback_without_tokens_starts_with_a_warning() -> None:
     with http_server("--sandbox") as server:
         assert post(server.url).status_code == 200
-        assert "anyone who can reach" in server.stderr()
+        stderr = server.stderr()
+    assert "reach this server (127.0.0.1, on the free port uvicorn names at start)" in stderr
+    # Started with --port 0 (see http_server): no line names port 0; uvicorn's names the real one.
+    assert "127.0.0.1:0" not in stderr
+    assert f"Uvicorn running on http://127.0.0.1:{server.port}" in stderr
 
 
 def test_host_checks_stay_on_when_bound_to_all_interfaces() -> None:
@@ -449,7 +453,7 @@ async def test_json_logs_are_one_object_per_line() -> None:
     assert lines
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     messages = [line["message"] for line in lines]
-    assert any(m.startswith("serving MCP at http://127.0.0.1:") for m in messages)
+    assert any(m.startswith("serving MCP at /mcp on 127.0.0.1, on the free port") for m in messages)
     assert TOKEN not in logged
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -341,3 +342,35 @@ async def test_a_name_one_replica_found_costs_the_others_one_request(
         )
         moved = ok(await second.call_tool("get_powerpack", {"powerpack": "marketing-2027"}))
         assert moved["uuid"] == found["uuid"]
+
+
+# /healthz: a load balancer and an operator see when unrenting is refused -------------------
+
+
+def test_healthz_says_while_redis_cannot_be_reached(store: RedisServer) -> None:
+    """Degraded (still 200: reads go on) while Redis is down, and ok again once it is back."""
+
+    def health() -> dict[str, Any]:
+        response = httpx.get(f"{server.url}/healthz", timeout=30)
+        assert response.status_code == 200
+        body: dict[str, Any] = response.json()
+        return body
+
+    def until(status: str) -> dict[str, Any]:
+        # Redis is asked at most once a second: poll for the outcome, not for time.
+        deadline = time.monotonic() + 30
+        while (body := health())["status"] != status:
+            assert time.monotonic() < deadline, body
+            time.sleep(0.1)
+        return body
+
+    with http_server("--sandbox", POWERPACK_MCP_REDIS_URL=store.url) as server:
+        assert health()["status"] == "ok"
+        store.stop()
+        down = until("degraded")
+        store.start()
+        until("ok")
+    assert down["reasons"] == [
+        "redis unreachable: unrenting is refused until it answers (reads go on)"
+    ]
+    assert store.url.split("@")[-1] not in json.dumps(down)  # where Redis is stays private
