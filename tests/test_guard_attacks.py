@@ -45,11 +45,13 @@ def accept(name: str) -> Any:
     return person
 
 
-async def token_then_confirm(client: Any, arguments: dict[str, Any]) -> Any:
-    first = ok(await client.call_tool("delete_powerpack", arguments))
+async def token_then_confirm(
+    client: Any, arguments: dict[str, Any], tool: str = "delete_powerpack"
+) -> Any:
+    first = ok(await client.call_tool(tool, arguments))
     assert first["status"] == "confirmation_required", first
     token = first["confirmation_token"]
-    return await client.call_tool("delete_powerpack", {**arguments, "confirmation_token": token})
+    return await client.call_tool(tool, {**arguments, "confirmation_token": token})
 
 
 def audit_lines(path: Path) -> list[dict[str, Any]]:
@@ -327,11 +329,22 @@ async def test_an_audit_log_that_cannot_be_written_refuses_every_change(
     emulator: Emulator, proxy: Proxy, tmp_path: Path, kind: str
 ) -> None:
     log = unwritable(kind, tmp_path)
+    spare = ["15125559901", "15125559902"]
+    await emulator.rent(spare)
+    in_pool = {"powerpack": "marketing", "numbers": MARKETING[:2]}
     async with connect(proxy, confirm="token", audit_log=log) as client:
         created = error(await client.call_tool("create_powerpack", {"name": "unrecorded"}))
         unrent = error(await token_then_confirm(client, UNRENT_ALL))
         plain = error(await client.call_tool("delete_powerpack", {"powerpack": "alerts"}))
-    for message in (created, unrent, plain):
+        # Lists: each is one change, refused whole before any number is sent.
+        added = error(
+            await client.call_tool("add_pool_number", {"powerpack": "alerts", "numbers": spare})
+        )
+        removed = error(await client.call_tool("remove_pool_number", in_pool))
+        unrented = error(
+            await token_then_confirm(client, {**in_pool, "unrent": True}, "remove_pool_number")
+        )
+    for message in (created, unrent, plain, added, removed, unrented):
         assert "audit log cannot be written" in message
         assert "nothing was sent" in message
     assert await emulator.api_calls("POST") == []
