@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final
 
+import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -146,6 +147,9 @@ class Metrics:
                 result = await call_next(ctx)
                 outcome = "error" if is_error(result) else "ok"
                 return result
+            except anyio.get_cancelled_exc_class():
+                outcome = "cancelled"  # the client gave up (or the server is stopping)
+                raise
             finally:
                 self.tool_calls.labels(tool, outcome).inc()
                 self.tool_seconds.labels(tool).observe(time.perf_counter() - started)

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from http_support import http_client, http_server, upstream
 from prometheus_client.parser import text_string_to_metric_families
+from proxy import Proxy
 from starlette.applications import Starlette
+from starlette.requests import Request
 from support import Emulator, error, join, ok, settings
 
 from powerpack_mcp.metrics import Metrics
+from powerpack_mcp.sandbox import create_app
 from powerpack_mcp.server import build_server
 
 ALICE = "alice-token-0123456789abcdef"
@@ -158,3 +163,47 @@ async def test_two_servers_in_one_process_count_apart(sandbox_app: Starlette) ->
 
     assert calls(one) == {("list_powerpacks", "ok"): 1}
     assert calls(two) == {}
+
+
+@pytest.mark.anyio
+async def test_a_call_the_client_gives_up_is_counted_cancelled_and_leaves_none_in_flight() -> None:
+    """The in-flight gauge is what an operator alerts on: a cancelled call must not leave it
+    up, and must not be counted as the server's error."""
+    proxy = Proxy(create_app())
+    reached = anyio.Event()
+
+    async def hang(request: Request) -> None:
+        if request.method == "GET" and "/Powerpack/" in request.url.path:
+            reached.set()
+            await anyio.sleep_forever()
+
+    proxy.before = hang
+    metrics = Metrics()
+    server = build_server(settings(), transport=httpx.ASGITransport(app=proxy), metrics=metrics)
+    async with join(server) as client:
+        async with anyio.create_task_group() as tg:
+            by_uuid = {"powerpack": "5a1e0001-7c3d-4f2a-9b1e-000000000001"}  # one request
+            tg.start_soon(client.call_tool, "get_powerpack", by_uuid)
+            await reached.wait()
+            tg.cancel_scope.cancel()  # notifications/cancelled
+        proxy.before = None
+        ok(await client.call_tool("list_powerpacks", {}))  # the server goes on
+        found = await _once_counted(metrics, "get_powerpack")
+    assert series(found, "powerpack_mcp_tool_calls_total", "tool", "outcome") == {
+        ("get_powerpack", "cancelled"): 1,
+        ("list_powerpacks", "ok"): 1,
+    }
+    assert found[("powerpack_mcp_plivo_requests_in_flight", frozenset())] == 0
+    requests = series(found, "powerpack_mcp_plivo_requests_total", "method", "status")
+    assert requests[("GET", "none")] == 1  # sent, never answered
+
+
+async def _once_counted(metrics: Metrics, tool: str) -> Samples:
+    """The server ends a cancelled call on its own time: poll for the outcome, bounded."""
+    with anyio.fail_after(10):
+        for _ in itertools.count():
+            found = samples(metrics.exposition().decode())
+            if (tool,) in series(found, "powerpack_mcp_tool_calls_total", "tool"):
+                break
+            await anyio.sleep(0.01)
+    return found
