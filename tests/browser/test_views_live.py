@@ -160,3 +160,33 @@ def test_removing_one_number_is_confirmed_by_typing_it_in_any_spelling(
     assert unrent_requests(sandbox_url) == ["15125550105"]
     assert not rented(sandbox_url, "15125550105")
     assert all(rented(sandbox_url, n) for n in MARKETING_NUMBERS if n != "15125550105")
+
+
+def test_removing_a_list_is_shown_whole_and_confirmed_by_the_powerpack_s_name(
+    server: HttpServer, sandbox_url: str, open_host: Any
+) -> None:
+    host: Host = open_host(server.url)
+    host.call("connect", "modern")
+
+    chosen = ["14155550101", "12125550202"]
+    arguments = {"powerpack": "marketing", "numbers": chosen, "unrent": True}
+    host.call("render", "remove_pool_number", arguments)
+    view = host.view
+    expect(view.locator("#title-text")).to_have_text(
+        "Remove 2 numbers from “marketing” and unrent them?"
+    )
+    expect(view.locator("#count")).to_have_text("2 numbers will be unrented")
+    for shown in ("+1 415-555-0101", "+1 212-555-0202"):
+        expect(view.get_by_text(shown, exact=True)).to_have_count(1)
+    expect(view.get_by_text("+1 512-555-0105", exact=True)).to_have_count(0)  # not chosen
+    field = view.get_by_label("To confirm, type the Powerpack's name")
+    button = view.get_by_role("button", name="Remove and unrent 2 numbers")
+    field.fill("+1 415-555-0101")  # one of the numbers is not the confirmation
+    expect(button).to_be_disabled()
+    assert unrent_requests(sandbox_url) == []
+    field.fill("marketing")
+    button.click()
+
+    expect(view.locator("#done")).to_contain_text("+1 212-555-0202")
+    assert sorted(unrent_requests(sandbox_url)) == sorted(chosen)
+    assert rented(sandbox_url, "15125550105")  # the rest of the pool is untouched
