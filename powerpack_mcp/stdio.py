@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
@@ -130,22 +130,24 @@ async def relay_output(
 
 
 @asynccontextmanager
-async def wire() -> AsyncIterator[Wire]:
+async def wire(flush_timeout: float) -> AsyncIterator[tuple[Wire, bool]]:
     """stdin and stdout on the event loop where they are pipes (every MCP client's case),
-    else the SDK's transport, which reads and writes them in worker threads."""
+    else the SDK's transport, which reads and writes them in worker threads; and whether it
+    is the SDK's (whose reading thread no exit can wait for)."""
     if not stdio_pipes.usable():
         async with stdio_server() as streams:
-            yield streams
+            yield streams, True
         return
     with stdio_pipes.diverted() as (wire_in, wire_out):
-        async with stdio_pipes.pipes(wire_in, wire_out) as streams:
-            yield streams
+        async with stdio_pipes.pipes(wire_in, wire_out, flush_timeout=flush_timeout) as streams:
+            yield streams, False
 
 
 async def serve_stdio(server: MCPServer[Any], *, drain_timeout: float = 10.0) -> None:
     lowlevel = server._lowlevel_server  # private, but the SDK offers no stream hook
     in_flight = InFlight()
-    async with wire() as (read_stream, write_stream):
+    serving, watching = anyio.CancelScope(), anyio.CancelScope()
+    async with wire(drain_timeout) as ((read_stream, write_stream), threaded):
         to_server, server_input = anyio.create_memory_object_stream[Inbound](0)
         server_output, from_server = anyio.create_memory_object_stream[SessionMessage](0)
         reading = anyio.CancelScope()
@@ -153,8 +155,6 @@ async def serve_stdio(server: MCPServer[Any], *, drain_timeout: float = 10.0) ->
         async def read() -> None:
             with reading:
                 await relay_input(read_stream, to_server, write_stream, in_flight, drain_timeout)
-
-        serving, watching = anyio.CancelScope(), anyio.CancelScope()
 
         async def watch() -> None:
             with watching:
@@ -167,14 +167,20 @@ async def serve_stdio(server: MCPServer[Any], *, drain_timeout: float = 10.0) ->
             options = lowlevel.create_initialization_options()
             with serving:
                 await lowlevel.run(server_input, server_output, options)
-            if serving.cancel_called:
-                # The calls in flight were cancelled and have left their audit outcomes.
-                # The SDK's transport reads stdin in a thread that a shutdown would wait on:
-                # leave now.
-                os._exit(128 + signal.SIGTERM)
+            if serving.cancel_called and threaded:
+                # The calls in flight were cancelled and have left their audit outcomes. The
+                # SDK's transport reads stdin in a thread that a shutdown would wait on.
+                stopped()
             # Normally over already: the loop returns only once its input is closed.
             reading.cancel()
             watching.cancel()
+    if serving.cancel_called:
+        stopped()  # stdin and stdout are as they were before we served
+
+
+def stopped() -> NoReturn:
+    """Exit as a process stopped by SIGTERM does, whatever threads are still running."""
+    os._exit(128 + signal.SIGTERM)
 
 
 async def stop_on_sigterm(serving: anyio.CancelScope) -> None:

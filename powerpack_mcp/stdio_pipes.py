@@ -34,9 +34,10 @@ Wire = tuple[ObjectReceiveStream[Inbound], ObjectSendStream[SessionMessage]]
 # A longer line is dropped whole and answered with a parse error: the largest real request
 # is a few kilobytes, and an endless line must not take all our memory.
 LINE_LIMIT = 8 * 1024 * 1024
-# Read no further while this many lines wait for the server (the client then blocks on a full
-# pipe, as it would with the SDK's transport).
+# Read no further while this much input waits for the server (the client then blocks on a
+# full pipe, as it would with the SDK's transport).
 QUEUED_LINES = 64
+QUEUED_BYTES = 1024 * 1024
 
 
 def usable(stdin: int = 0, stdout: int = 1) -> bool:
@@ -57,11 +58,13 @@ def usable(stdin: int = 0, stdout: int = 1) -> bool:
 @contextmanager
 def diverted() -> Iterator[tuple[int, int]]:
     """Private copies of stdin and stdout for the wire, while fd 0 reads the null device and
-    fd 1 writes to stderr; both are put back afterwards."""
+    fd 1 writes to stderr; both are put back afterwards, blocking as they were (the pipe's
+    mode is shared with whoever else holds it, such as a launcher script)."""
     import fcntl  # POSIX only, like everything `usable()` lets through
 
     wire_in = fcntl.fcntl(0, fcntl.F_DUPFD_CLOEXEC, 3)
     wire_out = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
+    blocking = os.get_blocking(wire_in), os.get_blocking(wire_out)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
@@ -71,26 +74,31 @@ def diverted() -> Iterator[tuple[int, int]]:
     finally:
         with suppress(OSError, ValueError):
             sys.stdout.flush()  # a stray print still buffered belongs on stderr, not the wire
-        for fd, wire in ((0, wire_in), (1, wire_out)):
-            os.set_blocking(wire, True)  # the loop made the shared pipe non-blocking
+        for fd, wire, was_blocking in ((0, wire_in, blocking[0]), (1, wire_out, blocking[1])):
+            os.set_blocking(wire, was_blocking)
             os.dup2(wire, fd)
             os.close(wire)
 
 
 @asynccontextmanager
 async def pipes(
-    wire_in: int, wire_out: int, *, line_limit: int = LINE_LIMIT
+    wire_in: int, wire_out: int, *, flush_timeout: float, line_limit: int = LINE_LIMIT
 ) -> AsyncIterator[Wire]:
     """The wire as the server's two streams. The descriptors stay the caller's: the loop gets
-    its own copies."""
+    its own copies. On the way out every answer is written before the pipe is closed (for at
+    most `flush_timeout` seconds): a client may close its input and read the answers later."""
     loop = asyncio.get_running_loop()
     reading, lines = await loop.connect_read_pipe(lambda: Lines(line_limit), _copy(wire_in, "rb"))
-    writing, flow = await loop.connect_write_pipe(Flow, _copy(wire_out, "wb"))
     try:
-        yield Input(lines), Output(writing, flow)
+        writing, flow = await loop.connect_write_pipe(Flow, _copy(wire_out, "wb"))
+        try:
+            yield Input(lines), Output(writing, flow)
+        finally:
+            with anyio.move_on_after(flush_timeout, shield=True):
+                await flow.flushed(writing)
+            writing.close()
     finally:
         reading.close()
-        writing.close()
 
 
 def _copy(fd: int, mode: str) -> IO[bytes]:
@@ -98,14 +106,17 @@ def _copy(fd: int, mode: str) -> IO[bytes]:
 
 
 class Lines(asyncio.Protocol):
-    """The input cut into lines as it arrives. A line over the limit is dropped and stands as
-    None; a last line without its newline still counts, as it does for the SDK."""
+    """The input cut into lines as it arrives, at LF, CRLF or CR (as the SDK's text reader
+    does). A line over the limit is dropped and stands as None; a last line without its
+    line end still counts."""
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._partial = bytearray()
         self._dropping = False  # inside a line that is over the limit
+        self._after_cr = False  # the last chunk ended with CR: an LF next ends the same line
         self._lines: deque[bytes | None] = deque()
+        self._queued = 0  # bytes in _lines
         self._ended = False
         self._paused = False
         self._arrived = asyncio.Event()
@@ -115,6 +126,11 @@ class Lines(asyncio.Protocol):
         self._transport = cast(asyncio.ReadTransport, transport)
 
     def data_received(self, data: bytes) -> None:
+        if self._after_cr and data.startswith(b"\n"):
+            data = data[1:]
+        self._after_cr = data.endswith(b"\r")
+        if b"\r" in data:  # never inside JSON text, where it must be escaped
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         start = 0
         while (end := data.find(b"\n", start)) >= 0:
             self._end_line(data[start:end])
@@ -124,7 +140,8 @@ class Lines(asyncio.Protocol):
             if len(self._partial) > self._limit:
                 self._partial.clear()
                 self._dropping = True
-        if len(self._lines) >= QUEUED_LINES and self._transport is not None:
+        full = len(self._lines) >= QUEUED_LINES or self._queued >= QUEUED_BYTES
+        if full and self._transport is not None and not self._paused:
             self._transport.pause_reading()
             self._paused = True
 
@@ -134,6 +151,7 @@ class Lines(asyncio.Protocol):
         over = self._dropping or len(line) > self._limit
         self._dropping = False
         self._lines.append(None if over else line)
+        self._queued += 0 if over else len(line)
         self._arrived.set()
 
     def eof_received(self) -> None:
@@ -156,10 +174,14 @@ class Lines(asyncio.Protocol):
             self._arrived.clear()
             await self._arrived.wait()
         line = self._lines.popleft()
-        if self._paused and len(self._lines) <= QUEUED_LINES // 2 and self._transport is not None:
+        self._queued -= len(line) if line is not None else 0
+        if self._paused and self._transport is not None and self._half_empty():
             self._paused = False
             self._transport.resume_reading()
         return line
+
+    def _half_empty(self) -> bool:
+        return len(self._lines) <= QUEUED_LINES // 2 and self._queued <= QUEUED_BYTES // 2
 
 
 def parse(line: bytes | None) -> Inbound:
@@ -204,6 +226,13 @@ class Flow(asyncio.Protocol):
     async def drained(self) -> None:
         if not self._drained.is_set():
             await self._drained.wait()
+
+    async def flushed(self, transport: asyncio.WriteTransport) -> None:
+        """Until everything written has left (or the client has gone)."""
+        if transport.is_closing():
+            return  # the client has gone: nothing more can leave
+        transport.set_write_buffer_limits(high=0)  # pauses us until the buffer is empty
+        await self.drained()
 
 
 class Output(ObjectSendStream[SessionMessage]):

@@ -8,12 +8,13 @@ import itertools
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import anyio
@@ -25,7 +26,7 @@ from mcp.shared.message import SessionMessage
 from mcp.types import JSONRPCNotification, JSONRPCRequest
 from stdio_support import COMMAND, INITIALIZE, INITIALIZED, clean_env, tool_call
 
-from powerpack_mcp.stdio_pipes import QUEUED_LINES, Lines, parse, pipes, usable
+from powerpack_mcp.stdio_pipes import QUEUED_BYTES, QUEUED_LINES, Lines, parse, pipes, usable
 
 PARSE_ERROR = -32700
 
@@ -56,14 +57,15 @@ async def read_all(lines: Lines) -> list[bytes | None]:
 @given(
     texts=st.lists(st.text(st.characters(exclude_categories=["Cs"])), min_size=1, max_size=8),
     cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=12),
-    last_newline=st.booleans(),
+    line_end=st.sampled_from(["\n", "\r\n", "\r"]),  # what the SDK's text reader takes
+    last_end=st.booleans(),
 )
 def test_messages_arrive_whole_wherever_the_pipe_cuts_them(
-    texts: list[str], cuts: list[int], last_newline: bool
+    texts: list[str], cuts: list[int], line_end: str, last_end: bool
 ) -> None:
     sent = [request(n, text) for n, text in enumerate(texts)]
-    data = "\n".join(json.dumps(message) for message in sent).encode()
-    data += b"\n" if last_newline else b""  # a last line without its newline still counts
+    data = line_end.join(json.dumps(message) for message in sent).encode()
+    data += line_end.encode() if last_end else b""  # a last line without its end still counts
     lines = Lines(limit=1 << 20)
     bounds = [0, *sorted(cut % (len(data) + 1) for cut in cuts), len(data)]
     for start, end in itertools.pairwise(bounds):
@@ -111,7 +113,7 @@ def message(n: int, size: int = 0) -> SessionMessage:
 @pytest.mark.anyio
 async def test_a_client_that_stops_reading_holds_our_writes_instead_of_our_memory() -> None:
     with os_pipe() as (ours_in, _), os_pipe() as (client_in, ours_out):
-        async with pipes(ours_in, ours_out) as (_, output):
+        async with pipes(ours_in, ours_out, flush_timeout=5) as (_, output):
             sent = 0
 
             async def flood() -> None:
@@ -136,32 +138,42 @@ def _read_lines(fd: int, count: int) -> list[bytes]:
 
 
 @pytest.mark.anyio
-async def test_input_the_server_is_not_taking_waits_in_the_client_s_pipe() -> None:
-    """A client that sends faster than the server answers fills its pipe, not our memory."""
-    line = json.dumps(request(1, "x" * 1000)).encode() + b"\n"
+@pytest.mark.parametrize("size", [1_000, 200_000], ids=["many-lines", "large-lines"])
+async def test_input_the_server_is_not_taking_waits_in_the_client_s_pipe(size: int) -> None:
+    """A client that sends faster than the server answers fills its pipe, not our memory:
+    reading pauses at QUEUED_LINES lines or QUEUED_BYTES bytes, whichever comes first."""
+    line = json.dumps(request(1, "x" * size)).encode() + b"\n"
     with os_pipe() as (ours_in, client_out), os_pipe() as (_, ours_out):
         os.set_blocking(client_out, False)
-        async with pipes(ours_in, ours_out):
-            written = []
+        async with pipes(ours_in, ours_out, flush_timeout=5):
+            flood = Flood(client_out, line * 100)
             for _ in range(40):  # the loop runs between rounds, free to read if it would
-                written.append(_fill(client_out, line))
+                flood.fill()
                 for _ in range(5):
                     await anyio.lowlevel.checkpoint()
-            # Once QUEUED_LINES wait unread, nothing more is taken from the pipe: in all, the
-            # queue, a read or two and the pipe's own 64 KiB (2.6 MB if it read on).
-            assert sum(written[20:]) == 0
-            assert QUEUED_LINES <= sum(written) < 600
+            written = flood.fill()
+            assert flood.fill() == written  # reading has stopped for good
+    # In all: what is queued, a line in the making, and the pipe's own 64 KiB. Had reading
+    # gone on, 40 rounds would have taken 2.6 MB.
+    if size < 10_000:
+        assert written < (QUEUED_LINES + 130) * len(line)
+    assert written < QUEUED_BYTES + 2 * len(line) + 65_536
 
 
-def _fill(fd: int, line: bytes) -> int:
-    """Lines written until the pipe is full."""
-    count = 0
-    while True:
-        try:
-            os.write(fd, line)
-        except BlockingIOError:
-            return count
-        count += 1
+class Flood:
+    """A client writing `data` as fast as the pipe takes it, without ever blocking."""
+
+    def __init__(self, fd: int, data: bytes) -> None:
+        self._fd, self._data, self.written = fd, memoryview(data), 0
+
+    def fill(self) -> int:
+        """Write until the pipe is full; all bytes written so far."""
+        while self.written < len(self._data):
+            try:
+                self.written += os.write(self._fd, self._data[self.written :])
+            except BlockingIOError:
+                break
+        return self.written
 
 
 @pytest.mark.anyio
@@ -169,7 +181,7 @@ async def test_a_client_gone_away_is_not_an_error(caplog: pytest.LogCaptureFixtu
     client_in, ours_out = os.pipe()
     os.close(client_in)
     with os_pipe() as (ours_in, _):
-        async with pipes(ours_in, ours_out) as (_, output):
+        async with pipes(ours_in, ours_out, flush_timeout=5) as (_, output):
             with caplog.at_level(logging.DEBUG):
                 for n in range(20):
                     await output.send(message(n))
@@ -277,3 +289,40 @@ def test_stray_output_goes_to_stderr_while_serving() -> None:
     )
     assert done.stdout == b"protocol\ninputafter\n"
     assert done.stderr == b"stray print\nstray write\n"
+
+
+def test_every_answer_reaches_a_client_that_reads_only_after_closing_its_input() -> None:
+    proc = _session(subprocess.PIPE, subprocess.PIPE)
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    listings = [{"jsonrpc": "2.0", "id": n, "method": "tools/list"} for n in range(10, 15)]
+    proc.stdin.write(_lines(INITIALIZE, INITIALIZED, *listings))
+    proc.stdin.close()
+    with suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=3)  # the client reads late: the server may not leave answers behind
+    written = proc.stdout.read()
+    proc.wait(timeout=30)
+    assert len(written) > 65_536  # more than the pipe holds: some waited in the server
+    answers = [json.loads(line) for line in written.splitlines()]  # none cut short
+    assert [answer["id"] for answer in answers] == [1, 10, 11, 12, 13, 14]
+    assert proc.returncode == 0
+
+
+def test_stdin_and_stdout_stay_blocking_after_a_sigterm() -> None:
+    """The pipes' mode is shared with whoever else holds them (a launcher such as `sh -c`
+    or npx may use them after we are gone): it is put back on every way out."""
+    ours_in, client_out = os.pipe()
+    client_in, ours_out = os.pipe()
+    try:
+        proc = _session(ours_in, ours_out)
+        os.write(client_out, _lines(INITIALIZE))
+        with os.fdopen(os.dup(client_in), "rb") as answers:
+            assert json.loads(answers.readline())["id"] == 1  # serving on the event loop
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 128 + signal.SIGTERM, stderr.decode()
+        assert os.get_blocking(ours_in)  # the same pipes as the server's stdin and stdout
+        assert os.get_blocking(ours_out)
+    finally:
+        for fd in (ours_in, client_out, client_in, ours_out):
+            os.close(fd)
