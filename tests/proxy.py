@@ -12,6 +12,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,6 +33,19 @@ class Proxy:
         self.echo_headers: Callable[[Request], bool] = lambda request: False
         # An answer made up in the emulator's place: (status, body), or None to forward.
         self.fake: Callable[[Request], tuple[int, Any] | None] = lambda request: None
+
+    def hang(self, method: str, path: str) -> anyio.Event:
+        """Hold every `method` request whose path holds `path` until it is given up (the
+        call cancelled); the event is set as the first one arrives."""
+        reached = anyio.Event()
+
+        async def hold(request: Request) -> None:
+            if request.method == method and path in request.url.path:
+                reached.set()
+                await anyio.sleep_forever()
+
+        self.before = hold
+        return reached
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

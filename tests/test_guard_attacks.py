@@ -279,14 +279,7 @@ async def test_a_cancelled_bulk_add_leaves_its_outcome(
     log = tmp_path / "audit.jsonl"
     numbers = ["15125559901", "15125559902", "15125559903"]
     await emulator.rent(numbers)
-    reached = anyio.Event()
-
-    async def hang(request: Request) -> None:
-        if request.method == "POST" and "/NumberPool/" in request.url.path:
-            reached.set()
-            await anyio.sleep_forever()
-
-    proxy.before = hang
+    reached = proxy.hang("POST", "/NumberPool/")
     arguments = {"powerpack": "marketing", "numbers": numbers}
     async with connect(proxy, audit_log=log) as client, anyio.create_task_group() as tg:
         tg.start_soon(client.call_tool, "add_pool_number", arguments)

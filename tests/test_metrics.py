@@ -14,7 +14,6 @@ from http_support import http_client, http_server, upstream
 from prometheus_client.parser import text_string_to_metric_families
 from proxy import Proxy
 from starlette.applications import Starlette
-from starlette.requests import Request
 from support import Emulator, error, join, ok, settings
 
 from powerpack_mcp.metrics import Metrics
@@ -170,14 +169,7 @@ async def test_a_call_the_client_gives_up_is_counted_cancelled_and_leaves_none_i
     """The in-flight gauge is what an operator alerts on: a cancelled call must not leave it
     up, and must not be counted as the server's error."""
     proxy = Proxy(create_app())
-    reached = anyio.Event()
-
-    async def hang(request: Request) -> None:
-        if request.method == "GET" and "/Powerpack/" in request.url.path:
-            reached.set()
-            await anyio.sleep_forever()
-
-    proxy.before = hang
+    reached = proxy.hang("GET", "/Powerpack/")
     metrics = Metrics()
     server = build_server(settings(), transport=httpx.ASGITransport(app=proxy), metrics=metrics)
     async with join(server) as client:
