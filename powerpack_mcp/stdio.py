@@ -94,12 +94,15 @@ async def relay_input(
     drain_timeout: float,
 ) -> None:
     async with server:
-        async for item in transport:
-            if isinstance(item, Exception):
-                await out.send(parse_error())
-            else:
-                in_flight.from_client(item)
-                await server.send(item)
+        try:
+            async for item in transport:
+                if isinstance(item, Exception):
+                    await out.send(parse_error())
+                else:
+                    in_flight.from_client(item)
+                    await server.send(item)
+        except anyio.BrokenResourceError:
+            return  # the server has stopped (SIGTERM) while a message was on its way in
         with anyio.move_on_after(drain_timeout):
             await drain(server, in_flight)
 
@@ -147,33 +150,40 @@ async def serve_stdio(server: MCPServer[Any], *, drain_timeout: float = 10.0) ->
     lowlevel = server._lowlevel_server  # private, but the SDK offers no stream hook
     in_flight = InFlight()
     serving, watching = anyio.CancelScope(), anyio.CancelScope()
-    async with wire(drain_timeout) as ((read_stream, write_stream), threaded):
-        to_server, server_input = anyio.create_memory_object_stream[Inbound](0)
-        server_output, from_server = anyio.create_memory_object_stream[SessionMessage](0)
-        reading = anyio.CancelScope()
+    leaving = anyio.CancelScope()
+    with leaving:
+        async with wire(drain_timeout) as ((read_stream, write_stream), threaded):
+            to_server, server_input = anyio.create_memory_object_stream[Inbound](0)
+            server_output, from_server = anyio.create_memory_object_stream[SessionMessage](0)
+            reading = anyio.CancelScope()
 
-        async def read() -> None:
-            with reading:
-                await relay_input(read_stream, to_server, write_stream, in_flight, drain_timeout)
+            async def read() -> None:
+                with reading:
+                    await relay_input(
+                        read_stream, to_server, write_stream, in_flight, drain_timeout
+                    )
 
-        async def watch() -> None:
-            with watching:
-                await stop_on_sigterm(serving)
+            async def watch() -> None:
+                with watching:
+                    await stop_on_sigterm(serving)
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(read)
-            tg.start_soon(relay_output, from_server, write_stream, in_flight)
-            tg.start_soon(watch)
-            options = lowlevel.create_initialization_options()
-            with serving:
-                await lowlevel.run(server_input, server_output, options)
-            if serving.cancel_called and threaded:
-                # The calls in flight were cancelled and have left their audit outcomes. The
-                # SDK's transport reads stdin in a thread that a shutdown would wait on.
-                stopped()
-            # Normally over already: the loop returns only once its input is closed.
-            reading.cancel()
-            watching.cancel()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(read)
+                tg.start_soon(relay_output, from_server, write_stream, in_flight)
+                tg.start_soon(watch)
+                options = lowlevel.create_initialization_options()
+                with serving:
+                    await lowlevel.run(server_input, server_output, options)
+                if serving.cancel_called:
+                    # The calls in flight were cancelled and have left their audit outcomes.
+                    if threaded:  # the SDK's transport reads stdin in a thread no exit waits for
+                        stopped()
+                    # Stop now: answers the client has not read yet are dropped, as they are
+                    # with the SDK's transport, rather than held until it reads them.
+                    leaving.cancel()
+                # Normally over already: the loop returns only once its input is closed.
+                reading.cancel()
+                watching.cancel()
     if serving.cancel_called:
         stopped()  # stdin and stdout are as they were before we served
 

@@ -86,16 +86,17 @@ async def pipes(
 ) -> AsyncIterator[Wire]:
     """The wire as the server's two streams. The descriptors stay the caller's: the loop gets
     its own copies. On the way out every answer is written before the pipe is closed (for at
-    most `flush_timeout` seconds): a client may close its input and read the answers later."""
+    most `flush_timeout` seconds): a client may close its input and read the answers later.
+    A caller that is cancelled (stopping at once) does not wait for that."""
     loop = asyncio.get_running_loop()
     reading, lines = await loop.connect_read_pipe(lambda: Lines(line_limit), _copy(wire_in, "rb"))
     try:
         writing, flow = await loop.connect_write_pipe(Flow, _copy(wire_out, "wb"))
         try:
             yield Input(lines), Output(writing, flow)
-        finally:
-            with anyio.move_on_after(flush_timeout, shield=True):
+            with anyio.move_on_after(flush_timeout):
                 await flow.flushed(writing)
+        finally:
             writing.close()
     finally:
         reading.close()

@@ -4,6 +4,7 @@ waited for rather than buffered, and a client that goes away is not an error."""
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import logging
@@ -308,19 +309,26 @@ def test_every_answer_reaches_a_client_that_reads_only_after_closing_its_input()
     assert proc.returncode == 0
 
 
-def test_stdin_and_stdout_stay_blocking_after_a_sigterm() -> None:
-    """The pipes' mode is shared with whoever else holds them (a launcher such as `sh -c`
-    or npx may use them after we are gone): it is put back on every way out."""
+def test_a_sigterm_stops_at_once_and_leaves_stdin_and_stdout_blocking() -> None:
+    """Even with answers the client has not read (they are dropped, as with the SDK's
+    transport). The pipes' mode is shared with whoever else holds them (a launcher such as
+    `sh -c` or npx may use them after we are gone): it is put back on every way out."""
     ours_in, client_out = os.pipe()
     client_in, ours_out = os.pipe()
+    fcntl.fcntl(ours_out, fcntl.F_SETPIPE_SZ, 4096)  # a small pipe: answers wait in the server
     try:
         proc = _session(ours_in, ours_out)
-        os.write(client_out, _lines(INITIALIZE))
-        with os.fdopen(os.dup(client_in), "rb") as answers:
+        with os.fdopen(os.dup(client_in), "rb", buffering=0) as answers:
+            os.write(client_out, _lines(INITIALIZE))
             assert json.loads(answers.readline())["id"] == 1  # serving on the event loop
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=30)
-        assert proc.returncode == 128 + signal.SIGTERM, stderr.decode()
+            listings = [{"jsonrpc": "2.0", "id": n, "method": "tools/list"} for n in range(9)]
+            os.write(client_out, _lines(*listings))
+            # An answer's first byte: the rest of it (about 16 KB) is now in the server's
+            # buffer, for the 4 KB pipe took only that much.
+            assert answers.read(1) == b"{"
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)  # not after the request timeout (120 s) waiting for us
+        assert proc.returncode == 128 + signal.SIGTERM
         assert os.get_blocking(ours_in)  # the same pipes as the server's stdin and stdout
         assert os.get_blocking(ours_out)
     finally:
