@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import anyio
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
+from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
@@ -148,44 +149,50 @@ async def wire(flush_timeout: float) -> AsyncIterator[tuple[Wire, bool]]:
 
 async def serve_stdio(server: MCPServer[Any], *, drain_timeout: float = 10.0) -> None:
     lowlevel = server._lowlevel_server  # private, but the SDK offers no stream hook
-    in_flight = InFlight()
-    serving, watching = anyio.CancelScope(), anyio.CancelScope()
     leaving = anyio.CancelScope()
     with leaving:
-        async with wire(drain_timeout) as ((read_stream, write_stream), threaded):
-            to_server, server_input = anyio.create_memory_object_stream[Inbound](0)
-            server_output, from_server = anyio.create_memory_object_stream[SessionMessage](0)
-            reading = anyio.CancelScope()
-
-            async def read() -> None:
-                with reading:
-                    await relay_input(
-                        read_stream, to_server, write_stream, in_flight, drain_timeout
-                    )
-
-            async def watch() -> None:
-                with watching:
-                    await stop_on_sigterm(serving)
-
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(read)
-                tg.start_soon(relay_output, from_server, write_stream, in_flight)
-                tg.start_soon(watch)
-                options = lowlevel.create_initialization_options()
-                with serving:
-                    await lowlevel.run(server_input, server_output, options)
-                if serving.cancel_called:
-                    # The calls in flight were cancelled and have left their audit outcomes.
-                    if threaded:  # the SDK's transport reads stdin in a thread no exit waits for
-                        stopped()
-                    # Stop now: answers the client has not read yet are dropped, as they are
-                    # with the SDK's transport, rather than held until it reads them.
-                    leaving.cancel()
-                # Normally over already: the loop returns only once its input is closed.
-                reading.cancel()
-                watching.cancel()
-    if serving.cancel_called:
+        async with wire(drain_timeout) as (streams, threaded):
+            if await serve(lowlevel, streams, drain_timeout):
+                # SIGTERM: the calls in flight were cancelled and left their audit outcomes.
+                if threaded:  # the SDK's transport reads stdin in a thread no exit waits for
+                    stopped()
+                # Stop now: answers the client has not read yet are dropped, as they are with
+                # the SDK's transport, rather than held until it reads them.
+                leaving.cancel()
+    if leaving.cancel_called:
         stopped()  # stdin and stdout are as they were before we served
+
+
+async def serve(lowlevel: Server[Any], streams: Wire, drain_timeout: float) -> bool:
+    """The server on the wire until its input ends and is answered (False), or a SIGTERM
+    (True)."""
+    read_stream, write_stream = streams
+    in_flight = InFlight()
+    to_server, server_input = anyio.create_memory_object_stream[Inbound](0)
+    server_output, from_server = anyio.create_memory_object_stream[SessionMessage](0)
+    serving, reading, watching = anyio.CancelScope(), anyio.CancelScope(), anyio.CancelScope()
+
+    async def read() -> None:
+        with reading:
+            await relay_input(read_stream, to_server, write_stream, in_flight, drain_timeout)
+
+    async def watch() -> None:
+        with watching:
+            await stop_on_sigterm(serving)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(read)
+        tg.start_soon(relay_output, from_server, write_stream, in_flight)
+        tg.start_soon(watch)
+        options = lowlevel.create_initialization_options()
+        with serving:
+            await lowlevel.run(server_input, server_output, options)
+        if serving.cancel_called:
+            tg.cancel_scope.cancel()  # an answer may be waiting for the client to read
+        # Normally over already: the loop returns only once its input is closed.
+        reading.cancel()
+        watching.cancel()
+    return serving.cancel_called
 
 
 def stopped() -> NoReturn:
