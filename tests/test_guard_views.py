@@ -18,7 +18,7 @@ from test_guard_attacks import MARKETING
 
 from powerpack_mcp.sandbox.data import MARKETING_POOL
 from powerpack_mcp.server import build_server
-from powerpack_mcp.views import CONFIRM_URI, CONFIRMATION_KEY, DISPLAY_KEY, POWERPACK_URI
+from powerpack_mcp.views import CONFIRM_URI, CONFIRMATION_KEY, DISPLAY_KEY, POWERPACK_URI, html
 
 pytestmark = pytest.mark.anyio
 
@@ -251,6 +251,7 @@ async def test_tools_name_their_views_and_the_card_tool_is_app_only(emulator: Em
     assert ui["list_pool_numbers"] == {"resourceUri": POWERPACK_URI}
     assert ui["confirm_unrent"] == {"resourceUri": CONFIRM_URI, "visibility": ["app"]}
     assert confirm_html.contents[0].mime_type == "text/html;profile=mcp-app"
+    assert getattr(confirm_html.contents[0], "text", None) == html("confirm.html")  # inlined
     assert listing.meta is not None
     shown = listing.meta[DISPLAY_KEY]["numbers"]
     assert shown["18005550301"] == {

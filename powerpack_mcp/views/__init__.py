@@ -1,7 +1,9 @@
 """MCP Apps views: the confirmation card and the Powerpack view, shipped in the wheel.
 
-Each view is one self-contained HTML file beside this module (no network, no framework);
-the host renders it in a sandboxed iframe and talks to it over postMessage.
+Each view is one HTML file beside this module (no network, no framework); the MCP Apps
+bridge both share is bridge.js, inlined into each by html(), so what a host gets is one
+self-contained document. The host renders it in a sandboxed iframe and talks to it over
+postMessage.
 """
 
 from __future__ import annotations
@@ -28,8 +30,18 @@ def display_meta(numbers: list[str]) -> dict[str, Any]:
     return {DISPLAY_KEY: numbers_display(numbers)}
 
 
+#: Where a view's HTML takes the shared MCP Apps bridge (bridge.js), inlined by html().
+BRIDGE_MARKER = "<!-- powerpack-mcp:bridge -->"
+
+
 def html(name: str) -> str:
-    return files(__package__).joinpath(name).read_text(encoding="utf-8")
+    """The view as served: one self-contained document, bridge.js inlined at its marker."""
+    folder = files(__package__)
+    page = folder.joinpath(name).read_text(encoding="utf-8")
+    bridge = folder.joinpath("bridge.js").read_text(encoding="utf-8")
+    if page.count(BRIDGE_MARKER) != 1 or "</script" in bridge.lower() or "<!--" in bridge:
+        raise ValueError(f"{name}: wants one {BRIDGE_MARKER}, and bridge.js no </script or <!--")
+    return page.replace(BRIDGE_MARKER, f"<script>\n{bridge}</script>")
 
 
 def add_views(apps: Apps) -> None:

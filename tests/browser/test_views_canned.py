@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
 from typing import Any
 
 import pytest
 from browser_host import Host
+
+from powerpack_mcp.views import html
 
 pytestmark = pytest.mark.browser
 expect = pytest.importorskip(
@@ -20,7 +21,7 @@ ORIGIN = "http://host.test"  # served by the page's own routes: no server, no ne
 
 
 def view(name: str) -> str:
-    return files("powerpack_mcp.views").joinpath(name).read_text(encoding="utf-8")
+    return html(name)  # as a host is served it: bridge.js inlined
 
 
 def number(e164: str, international: str, kind: str = "fixed") -> dict[str, str]:
