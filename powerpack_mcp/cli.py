@@ -159,7 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"powerpack-mcp: {exc}", file=sys.stderr)
         return 2
     _announce(settings)
-    if sys.stdin.isatty():
+    at_a_terminal = sys.stdin.isatty()
+    if at_a_terminal:
         from .terminal import note, stop_on_ctrl_c
 
         stop_on_ctrl_c()
@@ -168,8 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .stdio import serve_stdio
 
+    serving = partial(
+        serve_stdio, server, drain_timeout=settings.request_timeout, sigint=not at_a_terminal
+    )
     anyio.run(
-        partial(serve_stdio, server, drain_timeout=settings.request_timeout),
+        serving,
         backend_options={"use_uvloop": _has_uvloop()},
     )
     return 0

@@ -162,4 +162,9 @@ class HostOriginCheck:
         return None
 
 
-__all__ = ["AllowList", "HostOriginCheck", "parse_host", "parse_origin"]
+def url_host(host: str) -> str:
+    """The host as a URL writes it: an IPv6 address in brackets ([::1])."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+__all__ = ["AllowList", "HostOriginCheck", "parse_host", "parse_origin", "url_host"]

@@ -44,7 +44,8 @@ class Metrics:
         r = self.registry
         self.tool_calls = Counter(
             "powerpack_mcp_tool_calls",
-            "Tool calls by tool and outcome (error: an is_error result or a protocol error).",
+            "Tool calls by tool and outcome (error: an is_error result or a protocol error; "
+            "cancelled: the client gave up, or the server stopped).",
             ["tool", "outcome"],
             registry=r,
         )

@@ -265,7 +265,9 @@ def plivo_budget(settings: Settings, account: str) -> RequestBudget:
 
 def _auth(settings: Settings) -> AuthSettings:
     # Static bearer tokens: no authorization server, so no metadata routes are published.
-    issuer = AnyHttpUrl(f"http://{settings.host}:{settings.port or 80}")
+    from .hosts import url_host
+
+    issuer = AnyHttpUrl(f"http://{url_host(settings.host)}:{settings.port or 80}")
     return AuthSettings(issuer_url=issuer, resource_server_url=None)
 
 

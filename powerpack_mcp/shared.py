@@ -126,9 +126,12 @@ class LocalState:
 
 class SharedHealth:
     """What /healthz says of the shared state. It needs no authentication, so however often
-    it is called, Redis is asked at most once a second, one question at a time."""
+    it is called, Redis is asked at most once a second, one question at a time; and a Redis
+    that does not answer (a dropped connection holds the guard's client for up to two 1 s
+    timeouts) holds no /healthz longer than ASK_AT_MOST: probes time out at about 1 s."""
 
     FRESH = 1.0  # seconds an answer is reused
+    ASK_AT_MOST = 0.5  # seconds; no answer by then is an outage
 
     def __init__(self) -> None:
         self._shared: SharedState | None = None
@@ -146,7 +149,9 @@ class SharedHealth:
             return []  # in-process state is always there
         async with self._asking:
             if anyio.current_time() - self._asked >= self.FRESH:
-                self._answers = await shared.ping()
+                self._answers = False
+                with anyio.move_on_after(self.ASK_AT_MOST):
+                    self._answers = await shared.ping()
                 self._asked = anyio.current_time()
         if self._answers:
             return []

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -35,6 +36,8 @@ from mcp.types import (
 
 from . import stdio_pipes
 from .stdio_pipes import Inbound, Wire
+
+logger = logging.getLogger("powerpack_mcp.stdio")
 
 
 def parse_error() -> SessionMessage:
@@ -147,65 +150,87 @@ async def wire(flush_timeout: float) -> AsyncIterator[tuple[Wire, bool]]:
             yield streams, False
 
 
-async def serve_stdio(server: MCPServer[Any], *, drain_timeout: float = 10.0) -> None:
+async def serve_stdio(
+    server: MCPServer[Any], *, drain_timeout: float = 10.0, sigint: bool = True
+) -> None:
+    """Serve until input ends and every answer is out (each wait bounded by `drain_timeout`),
+    or until SIGTERM (or SIGINT, unless `sigint` is False: a person at a terminal has
+    terminal.py's Ctrl+C) at any point of that, which cancels the calls in flight (each change
+    being made still gets its audit outcome, "unknown") and exits at once."""
     lowlevel = server._lowlevel_server  # private, but the SDK offers no stream hook
-    leaving = anyio.CancelScope()
-    with leaving:
-        async with wire(drain_timeout) as (streams, threaded):
-            if await serve(lowlevel, streams, drain_timeout):
-                # SIGTERM: the calls in flight were cancelled and left their audit outcomes.
-                if threaded:  # the SDK's transport reads stdin in a thread no exit waits for
-                    stopped()
-                # Stop now: answers the client has not read yet are dropped, as they are with
-                # the SDK's transport, rather than held until it reads them.
-                leaving.cancel()
-    if leaving.cancel_called:
-        stopped()  # stdin and stdout are as they were before we served
+    stop = Stop(sigint)
+    async with anyio.create_task_group() as watcher:
+        watcher.start_soon(stop_on_signal, stop)
+        with stop.leaving:
+            async with wire(drain_timeout) as (streams, threaded):
+                stop.threaded = threaded
+                try:
+                    await serve(lowlevel, streams, drain_timeout)
+                finally:
+                    stop.unwound.set()
+        watcher.cancel_scope.cancel()
+    if stop.signals:
+        # Answers the client had not read yet are dropped, as with the SDK's transport;
+        # stdin and stdout are as they were before we served.
+        stopped(stop.signals[0])
 
 
-async def serve(lowlevel: Server[Any], streams: Wire, drain_timeout: float) -> bool:
-    """The server on the wire until its input ends and is answered (False), or a SIGTERM
-    (True)."""
+class Stop:
+    """How a signal stops serving: `leaving` is cancelled, and with the SDK's transport (whose
+    threads no exit can wait for) the process leaves once the calls have unwound."""
+
+    UNWIND = 5.0  # seconds the cancelled calls get to record their outcomes, threads or not
+
+    def __init__(self, sigint: bool) -> None:
+        self.wanted = [signal.SIGTERM, signal.SIGINT] if sigint else [signal.SIGTERM]
+        self.leaving = anyio.CancelScope()
+        self.signals: list[int] = []
+        self.threaded = True  # until the wire is known
+        self.unwound = anyio.Event()
+
+
+async def serve(lowlevel: Server[Any], streams: Wire, drain_timeout: float) -> None:
+    """The server on the wire until its input ends and is answered."""
     read_stream, write_stream = streams
     in_flight = InFlight()
     to_server, server_input = anyio.create_memory_object_stream[Inbound](0)
     server_output, from_server = anyio.create_memory_object_stream[SessionMessage](0)
-    serving, reading, watching = anyio.CancelScope(), anyio.CancelScope(), anyio.CancelScope()
+    reading, writing = anyio.CancelScope(), anyio.CancelScope()
 
     async def read() -> None:
         with reading:
             await relay_input(read_stream, to_server, write_stream, in_flight, drain_timeout)
 
-    async def watch() -> None:
-        with watching:
-            await stop_on_sigterm(serving)
+    async def write() -> None:
+        with writing:
+            await relay_output(from_server, write_stream, in_flight)
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(read)
-        tg.start_soon(relay_output, from_server, write_stream, in_flight)
-        tg.start_soon(watch)
-        options = lowlevel.create_initialization_options()
-        with serving:
-            await lowlevel.run(server_input, server_output, options)
-        if serving.cancel_called:
-            tg.cancel_scope.cancel()  # an answer may be waiting for the client to read
+        tg.start_soon(write)
+        await lowlevel.run(server_input, server_output, lowlevel.create_initialization_options())
+        logger.debug("input ended and every request is answered: writing the last answers")
         # Normally over already: the loop returns only once its input is closed.
         reading.cancel()
-        watching.cancel()
-    return serving.cancel_called
+        # The last answers may wait for a client that reads late, but not for ever.
+        writing.deadline = anyio.current_time() + drain_timeout
 
 
-def stopped() -> NoReturn:
-    """Exit as a process stopped by SIGTERM does, whatever threads are still running."""
-    os._exit(128 + signal.SIGTERM)
+def stopped(signum: int) -> NoReturn:
+    """Exit as a process stopped by `signum` does, whatever threads are still running."""
+    os._exit(128 + signum)
 
 
-async def stop_on_sigterm(serving: anyio.CancelScope) -> None:
-    """A client or supervisor that stops the server with SIGTERM cancels the calls in
-    flight, so each change being made still gets its audit outcome ("unknown")."""
+async def stop_on_signal(stop: Stop) -> None:
+    """SIGTERM from a client or supervisor (or SIGINT): cancel everything and leave."""
     if sys.platform == "win32":  # no POSIX signals to receive
         return
-    with anyio.open_signal_receiver(signal.SIGTERM) as signals:
-        async for _ in signals:
-            serving.cancel()
+    with anyio.open_signal_receiver(*stop.wanted) as received:
+        async for signum in received:
+            stop.signals.append(signum)
+            stop.leaving.cancel()
+            if stop.threaded:
+                with anyio.move_on_after(Stop.UNWIND):
+                    await stop.unwound.wait()
+                stopped(signum)
             return

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 
 from . import __version__
 from .access import Grant, StaticTokenVerifier, load_grants
-from .hosts import AllowList, HostOriginCheck
+from .hosts import AllowList, HostOriginCheck, url_host
 from .limits import ServerLimits, guarded_protocol, raise_open_file_limit
 from .metrics import Metrics, metrics_endpoint
 from .settings import ConfigError, Settings
@@ -55,9 +55,10 @@ def check_exposure(settings: Settings, tokens: Sequence[Grant]) -> None:
 def address(settings: Settings) -> str:
     """host:port; with --port 0 the port is chosen when the socket is bound, after this is
     logged, and uvicorn's start line names it."""
+    host = url_host(settings.host)
     if settings.port:
-        return f"{settings.host}:{settings.port}"
-    return f"{settings.host}, on the free port uvicorn names at start"
+        return f"{host}:{settings.port}"
+    return f"{host}, on the free port uvicorn names at start"
 
 
 def transport_security() -> TransportSecuritySettings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -137,6 +138,24 @@ def test_loopback_without_tokens_starts_with_a_warning() -> None:
     # Started with --port 0 (see http_server): no line names port 0; uvicorn's names the real one.
     assert "127.0.0.1:0" not in stderr
     assert f"Uvicorn running on http://127.0.0.1:{server.port}" in stderr
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_an_ipv6_address_is_served_and_named_as_a_url_names_it() -> None:
+    with http_server("--sandbox", "--host", "::1", **TOKENS) as server:
+        answer = post(f"http://[::1]:{server.port}", bearer(TOKEN))
+        stderr = server.stderr()
+    assert answer.status_code == 200, answer.text
+    assert "serving MCP at /mcp on [::1], on the free port" in stderr
 
 
 def test_host_checks_stay_on_when_bound_to_all_interfaces() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -374,3 +375,26 @@ def test_healthz_says_while_redis_cannot_be_reached(store: RedisServer) -> None:
         "redis unreachable: unrenting is refused until it answers (reads go on)"
     ]
     assert store.url.split("@")[-1] not in json.dumps(down)  # where Redis is stays private
+
+
+def test_healthz_is_not_held_by_a_redis_that_never_answers() -> None:
+    """A Redis whose connections are taken but never answered (a dropped route, a hung
+    server): /healthz still answers in time for a probe's usual 1 s timeout, degraded."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # connections complete in the kernel and are never read
+    redis_url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+    try:
+        with http_server("--sandbox", POWERPACK_MCP_REDIS_URL=redis_url) as server:
+            slowest, bodies = 0.0, []
+            for _ in range(8):
+                started = time.monotonic()
+                response = httpx.get(f"{server.url}/healthz", timeout=30)
+                slowest = max(slowest, time.monotonic() - started)
+                bodies.append(response.json())
+    finally:
+        silent.close()
+    # Asked for at most 0.5 s (a probe times out at 1 s); unbounded, it took 2 s (two 1 s
+    # socket timeouts). The margin is for a loaded machine.
+    assert slowest < 1.5
+    assert all(body["status"] == "degraded" for body in bodies)

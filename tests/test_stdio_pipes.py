@@ -9,14 +9,17 @@ import itertools
 import json
 import logging
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import anyio
 import anyio.lowlevel
@@ -334,3 +337,102 @@ def test_a_sigterm_stops_at_once_and_leaves_stdin_and_stdout_blocking() -> None:
     finally:
         for fd in (ours_in, client_out, client_in, ours_out):
             os.close(fd)
+
+
+def _pumped(stream: IO[bytes]) -> tuple[queue.Queue[bytes], threading.Thread]:
+    """Every line of `stream` as it comes, read by a thread, so that a wait can be bounded."""
+    lines: queue.Queue[bytes] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            lines.put(line)
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    return lines, thread
+
+
+def _small_pipe() -> tuple[int, int]:
+    """A pipe that holds 4 KB: answers beyond it wait in the server."""
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
+    return read_end, write_end
+
+
+def test_a_client_that_never_reads_after_closing_its_input_does_not_hold_us_for_ever() -> None:
+    """Answering, writing and flushing after end of input each wait at most the request
+    timeout (here 1 s) for a client that may read late."""
+    ours_in, client_out = os.pipe()
+    client_in, ours_out = _small_pipe()
+    try:
+        proc = subprocess.Popen(
+            [*COMMAND, "--sandbox"],
+            stdin=ours_in,
+            stdout=ours_out,
+            stderr=subprocess.DEVNULL,
+            env=clean_env(POWERPACK_MCP_REQUEST_TIMEOUT="1"),
+        )
+        listings = [{"jsonrpc": "2.0", "id": n, "method": "tools/list"} for n in range(20)]
+        os.write(client_out, _lines(INITIALIZE, INITIALIZED, *listings))
+        os.close(client_out)
+        client_out = -1
+        assert proc.wait(timeout=30) == 0  # it would wait for ever for a reader
+        assert os.get_blocking(ours_out)
+    finally:
+        for fd in (ours_in, client_out, client_in, ours_out):
+            if fd >= 0:
+                os.close(fd)
+
+
+@pytest.mark.parametrize(
+    ("stdin", "signum", "count"),
+    [
+        ("pipe", signal.SIGTERM, 20),  # more than our buffer holds: still serving
+        ("pipe", signal.SIGTERM, 2),  # all in our buffer: served, writing the last answers
+        ("pipe", signal.SIGINT, 2),
+        ("file", signal.SIGTERM, 2),
+    ],
+    ids=["sigterm-serving", "sigterm-flushing", "sigint", "sigterm-sdk-transport"],
+)
+def test_a_signal_after_input_ended_still_stops_at_once(
+    stdin: str, signum: signal.Signals, count: int, tmp_path: Path
+) -> None:
+    """While answers wait for a client that reads late, on our transport or the SDK's (stdin
+    a file): the exit code of that signal, no traceback, the pipe left blocking."""
+    listings = [{"jsonrpc": "2.0", "id": n, "method": "tools/list"} for n in range(count)]
+    requests = tmp_path / "requests.jsonl"
+    requests.write_bytes(_lines(INITIALIZE, INITIALIZED, *listings))
+    client_in, ours_out = _small_pipe()
+    try:
+        with requests.open("rb") as from_file:
+            if stdin == "file":
+                source: Any = from_file
+            else:
+                source = subprocess.PIPE
+            proc = subprocess.Popen(
+                [*COMMAND, "--sandbox", "--log-level", "debug"],
+                stdin=source,
+                stdout=ours_out,
+                stderr=subprocess.PIPE,
+                env=clean_env(),
+            )
+        if proc.stdin is not None:
+            proc.stdin.write(requests.read_bytes())
+            proc.stdin.close()
+        assert proc.stderr is not None
+        logged, pump = _pumped(proc.stderr)
+        with os.fdopen(os.dup(client_in), "rb", buffering=0) as answers:
+            assert answers.read(1) == b"{"  # answering: the rest waits in the server
+            if count < 20:  # wait until it has answered everything and only writes
+                while b"writing the last answers" not in logged.get(timeout=30):
+                    pass
+            proc.send_signal(signum)
+            proc.wait(timeout=20)  # not after the request timeout (120 s)
+        pump.join(timeout=20)
+        stderr = b"".join(logged.queue).decode()
+        assert proc.returncode == 128 + signum, stderr
+        assert "Traceback" not in stderr
+        assert os.get_blocking(ours_out)
+    finally:
+        os.close(client_in)
+        os.close(ours_out)
