@@ -97,7 +97,10 @@ async def pipes(
             with anyio.move_on_after(flush_timeout):
                 await flow.flushed(writing)
         finally:
-            writing.close()
+            # What is still unwritten is dropped, not left to a loop that is shutting down
+            # while the pipe is made blocking again.
+            if not writing.is_closing():  # closed already if the client went away
+                writing.abort()
     finally:
         reading.close()
 
