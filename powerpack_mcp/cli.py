@@ -180,8 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _has_uvloop() -> bool:
-    """uvloop, where it is installed (not on Windows): about 6% less time per call over stdio
-    (bench/README.md); the asyncio loop otherwise."""
+    """uvloop, where it is installed (not on Windows); the asyncio loop otherwise. On our
+    stdio transport it takes 1 to 3% off a call (about 6% on the SDK's; bench/README.md)."""
     import importlib.util
 
     return importlib.util.find_spec("uvloop") is not None

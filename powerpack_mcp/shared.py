@@ -128,7 +128,8 @@ class SharedHealth:
     """What /healthz says of the shared state. It needs no authentication, so however often
     it is called, Redis is asked at most once a second, one question at a time; and a Redis
     that does not answer (a dropped connection holds the guard's client for up to two 1 s
-    timeouts) holds no /healthz longer than ASK_AT_MOST: probes time out at about 1 s."""
+    timeouts) holds no /healthz longer than ASK_AT_MOST: a load balancer's probe typically
+    gives up at 1 s."""
 
     FRESH = 1.0  # seconds an answer is reused
     ASK_AT_MOST = 0.5  # seconds; no answer by then is an outage

@@ -179,7 +179,9 @@ class Stop:
     """How a signal stops serving: `leaving` is cancelled, and with the SDK's transport (whose
     threads no exit can wait for) the process leaves once the calls have unwound."""
 
-    UNWIND = 5.0  # seconds the cancelled calls get to record their outcomes, threads or not
+    # The SDK's transport only: seconds the cancelled calls get to record their outcomes
+    # before we exit, its threads done or not (on ours, cancelling needs no time limit).
+    UNWIND = 5.0
 
     def __init__(self, sigint: bool) -> None:
         self.wanted = [signal.SIGTERM, signal.SIGINT] if sigint else [signal.SIGTERM]
@@ -209,7 +211,7 @@ async def serve(lowlevel: Server[Any], streams: Wire, drain_timeout: float) -> N
         tg.start_soon(read)
         tg.start_soon(write)
         await lowlevel.run(server_input, server_output, lowlevel.create_initialization_options())
-        logger.debug("input ended and every request is answered: writing the last answers")
+        logger.debug("input ended: writing the last answers")
         # Normally over already: the loop returns only once its input is closed.
         reading.cancel()
         # The last answers may wait for a client that reads late, but not for ever.
@@ -227,10 +229,11 @@ async def stop_on_signal(stop: Stop) -> None:
         return
     with anyio.open_signal_receiver(*stop.wanted) as received:
         async for signum in received:
+            if stop.signals:
+                continue  # stopping already: a second Ctrl+C must not interrupt that
             stop.signals.append(signum)
             stop.leaving.cancel()
             if stop.threaded:
                 with anyio.move_on_after(Stop.UNWIND):
                     await stop.unwound.wait()
                 stopped(signum)
-            return

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import queue
+import select
 import signal
 import socket
 import subprocess
@@ -144,24 +145,30 @@ def _read_lines(fd: int, count: int) -> list[bytes]:
 @pytest.mark.anyio
 @pytest.mark.parametrize("size", [1_000, 200_000], ids=["many-lines", "large-lines"])
 async def test_input_the_server_is_not_taking_waits_in_the_client_s_pipe(size: int) -> None:
-    """A client that sends faster than the server answers fills its pipe, not our memory:
-    reading pauses at QUEUED_LINES lines or QUEUED_BYTES bytes, whichever comes first."""
+    """A client that sends faster than we read fills its pipe, not our memory: reading pauses
+    at QUEUED_LINES lines or QUEUED_BYTES bytes, whichever comes first."""
     line = json.dumps(request(1, "x" * size)).encode() + b"\n"
     with os_pipe() as (ours_in, client_out), os_pipe() as (_, ours_out):
         os.set_blocking(client_out, False)
         async with pipes(ours_in, ours_out, flush_timeout=5):
-            flood = Flood(client_out, line * 100)
+            flood = Flood(client_out, line * (20_000_000 // len(line)))  # 20 MB to offer
             for _ in range(40):  # the loop runs between rounds, free to read if it would
                 flood.fill()
-                for _ in range(5):
-                    await anyio.lowlevel.checkpoint()
+                await checkpoints()
             written = flood.fill()
+            await checkpoints()
             assert flood.fill() == written  # reading has stopped for good
     # In all: what is queued, a line in the making, and the pipe's own 64 KiB. Had reading
-    # gone on, 40 rounds would have taken 2.6 MB.
+    # gone on, 40 rounds would have taken 2.6 MB; the byte bound alone, 1 MiB.
     if size < 10_000:
         assert written < (QUEUED_LINES + 130) * len(line)
     assert written < QUEUED_BYTES + 2 * len(line) + 65_536
+
+
+async def checkpoints() -> None:
+    """A few turns of the event loop: time for it to read whatever it would."""
+    for _ in range(5):
+        await anyio.lowlevel.checkpoint()
 
 
 class Flood:
@@ -183,13 +190,15 @@ class Flood:
 @pytest.mark.anyio
 async def test_a_client_gone_away_is_not_an_error(caplog: pytest.LogCaptureFixture) -> None:
     client_in, ours_out = os.pipe()
-    os.close(client_in)
-    with os_pipe() as (ours_in, _):
-        async with pipes(ours_in, ours_out, flush_timeout=5) as (_, output):
-            with caplog.at_level(logging.DEBUG):
-                for n in range(20):
-                    await output.send(message(n))
-    os.close(ours_out)
+    os.close(client_in)  # the client's end: gone
+    try:
+        with os_pipe() as (ours_in, _):
+            async with pipes(ours_in, ours_out, flush_timeout=5) as (_, output):
+                with caplog.at_level(logging.DEBUG):
+                    for n in range(20):
+                        await output.send(message(n))
+    finally:
+        os.close(ours_out)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
@@ -234,7 +243,8 @@ def test_a_node_client_s_socket_pairs_are_served() -> None:
             _lines(INITIALIZE, INITIALIZED, tool_call(2, "get_powerpack", {"powerpack": "alerts"}))
         )
         client_out.shutdown(socket.SHUT_WR)
-        answers = client_in.makefile("rb").readlines()
+        with client_in.makefile("rb") as output:
+            answers = output.readlines()
         _, stderr = proc.communicate(timeout=30)
     by_id = {json.loads(a)["id"]: json.loads(a) for a in answers}
     assert by_id[2]["result"]["structuredContent"]["name"] == "alerts"
@@ -267,12 +277,12 @@ def test_an_endless_line_is_answered_once_and_the_session_goes_on() -> None:
 
 
 def test_a_client_that_stops_reading_early_leaves_no_traceback() -> None:
-    proc = _session(subprocess.PIPE, subprocess.PIPE)
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    proc.stdout.close()  # gone before the first answer
-    calls = [tool_call(n, "get_powerpack", {"powerpack": "alerts"}) for n in range(2, 12)]
-    _, stderr = proc.communicate(_lines(INITIALIZE, INITIALIZED, *calls), timeout=30)
+    with _session(subprocess.PIPE, subprocess.PIPE) as proc:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        proc.stdout.close()  # gone before the first answer
+        calls = [tool_call(n, "get_powerpack", {"powerpack": "alerts"}) for n in range(2, 12)]
+        _, stderr = proc.communicate(_lines(INITIALIZE, INITIALIZED, *calls), timeout=30)
     assert "Traceback" not in stderr.decode()
     assert proc.returncode == 0
 
@@ -296,16 +306,16 @@ def test_stray_output_goes_to_stderr_while_serving() -> None:
 
 
 def test_every_answer_reaches_a_client_that_reads_only_after_closing_its_input() -> None:
-    proc = _session(subprocess.PIPE, subprocess.PIPE)
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    listings = [{"jsonrpc": "2.0", "id": n, "method": "tools/list"} for n in range(10, 15)]
-    proc.stdin.write(_lines(INITIALIZE, INITIALIZED, *listings))
-    proc.stdin.close()
-    with suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=3)  # the client reads late: the server may not leave answers behind
-    written = proc.stdout.read()
-    proc.wait(timeout=30)
+    with _session(subprocess.PIPE, subprocess.PIPE) as proc:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        listings = [{"jsonrpc": "2.0", "id": n, "method": "tools/list"} for n in range(10, 15)]
+        proc.stdin.write(_lines(INITIALIZE, INITIALIZED, *listings))
+        proc.stdin.close()
+        with suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=3)  # the client reads late: the server may leave no answer behind
+        written = proc.stdout.read()
+        proc.wait(timeout=30)
     assert len(written) > 65_536  # more than the pipe holds: some waited in the server
     answers = [json.loads(line) for line in written.splitlines()]  # none cut short
     assert [answer["id"] for answer in answers] == [1, 10, 11, 12, 13, 14]
@@ -320,14 +330,18 @@ def test_a_sigterm_stops_at_once_and_leaves_stdin_and_stdout_blocking() -> None:
     client_in, ours_out = os.pipe()
     fcntl.fcntl(ours_out, fcntl.F_SETPIPE_SZ, 4096)  # a small pipe: answers wait in the server
     try:
-        proc = _session(ours_in, ours_out)
-        with os.fdopen(os.dup(client_in), "rb", buffering=0) as answers:
+        with (
+            _session(ours_in, ours_out) as proc,
+            os.fdopen(os.dup(client_in), "rb", buffering=0) as answers,
+        ):
             os.write(client_out, _lines(INITIALIZE))
+            readable(client_in)
             assert json.loads(answers.readline())["id"] == 1  # serving on the event loop
             listings = [{"jsonrpc": "2.0", "id": n, "method": "tools/list"} for n in range(9)]
             os.write(client_out, _lines(*listings))
             # An answer's first byte: the rest of it (about 16 KB) is now in the server's
             # buffer, for the 4 KB pipe took only that much.
+            readable(client_in)
             assert answers.read(1) == b"{"
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=20)  # not after the request timeout (120 s) waiting for us
@@ -337,6 +351,13 @@ def test_a_sigterm_stops_at_once_and_leaves_stdin_and_stdout_blocking() -> None:
     finally:
         for fd in (ours_in, client_out, client_in, ours_out):
             os.close(fd)
+
+
+def readable(fd: int, timeout: float = 30) -> None:
+    """Fails, rather than hangs, if the server writes nothing (say it died, while our copy of
+    its stdout keeps the pipe open)."""
+    ready, _, _ = select.select([fd], [], [], timeout)
+    assert ready, f"nothing to read within {timeout} s"
 
 
 def _pumped(stream: IO[bytes]) -> tuple[queue.Queue[bytes], threading.Thread]:
@@ -422,6 +443,7 @@ def test_a_signal_after_input_ended_still_stops_at_once(
         assert proc.stderr is not None
         logged, pump = _pumped(proc.stderr)
         with os.fdopen(os.dup(client_in), "rb", buffering=0) as answers:
+            readable(client_in)
             assert answers.read(1) == b"{"  # answering: the rest waits in the server
             if count < 20:  # wait until it has answered everything and only writes
                 while b"writing the last answers" not in logged.get(timeout=30):
@@ -429,6 +451,7 @@ def test_a_signal_after_input_ended_still_stops_at_once(
             proc.send_signal(signum)
             proc.wait(timeout=20)  # not after the request timeout (120 s)
         pump.join(timeout=20)
+        proc.stderr.close()
         stderr = b"".join(logged.queue).decode()
         assert proc.returncode == 128 + signum, stderr
         assert "Traceback" not in stderr
