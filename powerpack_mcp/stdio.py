@@ -169,10 +169,10 @@ async def serve_stdio(
                 finally:
                     stop.unwound.set()
         watcher.cancel_scope.cancel()
-    if stop.signals:
+    if stop.signal is not None:
         # Answers the client had not read yet are dropped, as with the SDK's transport;
         # stdin and stdout are as they were before we served.
-        stopped(stop.signals[0])
+        stopped(stop.signal)
 
 
 class Stop:
@@ -186,7 +186,7 @@ class Stop:
     def __init__(self, sigint: bool) -> None:
         self.wanted = [signal.SIGTERM, signal.SIGINT] if sigint else [signal.SIGTERM]
         self.leaving = anyio.CancelScope()
-        self.signals: list[int] = []
+        self.signal: int | None = None  # the one that stopped us
         self.threaded = True  # until the wire is known
         self.unwound = anyio.Event()
 
@@ -229,9 +229,9 @@ async def stop_on_signal(stop: Stop) -> None:
         return
     with anyio.open_signal_receiver(*stop.wanted) as received:
         async for signum in received:
-            if stop.signals:
+            if stop.signal is not None:
                 continue  # stopping already: a second Ctrl+C must not interrupt that
-            stop.signals.append(signum)
+            stop.signal = signum
             stop.leaving.cancel()
             if stop.threaded:
                 with anyio.move_on_after(Stop.UNWIND):

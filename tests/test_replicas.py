@@ -119,6 +119,20 @@ async def at_once(*calls: Any) -> list[Any]:
     return results
 
 
+async def person_answers(client: Client) -> dict[str, Any]:
+    """The arguments that retry an unrent of marketing with a person's typed answer."""
+    asked = await client.session.call_tool(
+        "delete_powerpack", UNRENT_ALL, allow_input_required=True
+    )
+    assert isinstance(asked, InputRequiredResult)
+    [key] = asked.input_requests
+    return {
+        "input_responses": {key: ElicitResult(action="accept", content={"name": "marketing"})},
+        "request_state": asked.request_state,
+        "allow_input_required": True,
+    }
+
+
 # (a) One token or one answer, used at two replicas at once: one unrent ---------------------
 
 
@@ -147,16 +161,7 @@ async def test_one_answer_at_two_replicas_at_once_unrents_once(
     upstream: Upstream, store: RedisServer
 ) -> None:
     async with clients(upstream, store.url, 2, elicitation=accept("marketing")) as (one, two):
-        asked = await one.session.call_tool(
-            "delete_powerpack", UNRENT_ALL, allow_input_required=True
-        )
-        assert isinstance(asked, InputRequiredResult)
-        [key] = asked.input_requests
-        answered = {
-            "input_responses": {key: ElicitResult(action="accept", content={"name": "marketing"})},
-            "request_state": asked.request_state,
-            "allow_input_required": True,
-        }
+        answered = await person_answers(one)
         upstream.hold_first_delete()
 
         async def answer(client: Client) -> Any:
@@ -223,16 +228,7 @@ async def test_a_replayed_answer_at_another_replica_is_asked_again(
 ) -> None:
     await upstream.emulator.fault(method="DELETE", path=UNRENTS, status=400)
     async with clients(upstream, store.url, 2, elicitation=accept("marketing")) as (one, two):
-        asked = await one.session.call_tool(
-            "delete_powerpack", UNRENT_ALL, allow_input_required=True
-        )
-        assert isinstance(asked, InputRequiredResult)
-        [key] = asked.input_requests
-        answered = {
-            "input_responses": {key: ElicitResult(action="accept", content={"name": "marketing"})},
-            "request_state": asked.request_state,
-            "allow_input_required": True,
-        }
+        answered = await person_answers(one)
         failed = await one.session.call_tool("delete_powerpack", UNRENT_ALL, **answered)
         sent = await upstream.emulator.unrent_requests()
         replayed = await two.session.call_tool("delete_powerpack", UNRENT_ALL, **answered)

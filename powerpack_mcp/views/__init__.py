@@ -8,6 +8,7 @@ postMessage.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 from typing import Any
 
@@ -34,6 +35,7 @@ def display_meta(numbers: list[str]) -> dict[str, Any]:
 BRIDGE_MARKER = "<!-- powerpack-mcp:bridge -->"
 
 
+@cache  # package data: read once per process, however many servers are built
 def html(name: str) -> str:
     """The view as served: one self-contained document, bridge.js inlined at its marker."""
     folder = files(__package__)
